@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, using, **kwargs):
+    """Keep the role groups in step with the matrix after every migrate (and every test flush,
+    which empties the groups a data migration made)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from .roles import apply_roles
+
+    if Permission.objects.using(using).filter(content_type__app_label="disputes").exists():
+        apply_roles(Group, Permission)
+
+
+class DisputesConfig(AppConfig):
+    name = "disputes"
+    verbose_name = "Disputes"
+
+    def ready(self):
+        post_migrate.connect(_sync_roles, sender=self)

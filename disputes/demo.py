@@ -1,0 +1,748 @@
+"""Demo data: clients, one user per role, and disputes across networks, rails, stages and states.
+
+Fast enough for a million disputes on PostgreSQL (COPY in chunks). Every dispute's history is
+produced by running the real state machines on an in-memory dispute, once per distinct scenario
+(cached), so seeded stages, states and audit rows are always ones the machines can reach; the
+audit rows are hash-chained exactly as the service writes them.
+"""
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.utils.text import slugify
+
+from calendar_rules import calendars
+
+from .choices import Network, Outcome, Rail, ReferenceKind, Stage, TransactionType, WorkState
+from .deadlines import apply_deadline
+from .models import (
+    AchCompany,
+    Client,
+    ClientContact,
+    Dispute,
+    DisputeTransition,
+    Transaction,
+    business_today,
+    chain_hash,
+)
+
+DEMO_PASSWORD = "astra-demo"
+DEMO_USERS = [
+    # username, role, first name, last name
+    ("agent", "ops_agent", "Avery", "Agent"),
+    ("lead", "ops_lead", "Lee", "Lead"),
+    ("cs", "customer_success", "Casey", "Success"),
+    ("compliance", "compliance", "Corin", "Compliance"),
+    ("admin", "admin", "Ada", "Admin"),
+]
+EXTRA_AGENTS = [
+    ("priya", "Priya", "Raman"),
+    ("marco", "Marco", "Silva"),
+    ("jun", "Jun", "Park"),
+    ("fatima", "Fatima", "Ali"),
+]
+
+CLIENT_NAMES = [
+    "Northwind Payroll",
+    "Acme Marketplace",
+    "Bluebird Gig Pay",
+    "Cobalt Rentals",
+    "Driftwood Insurance",
+    "Evergreen Utilities",
+    "Foxglove Travel",
+    "Granite Lending",
+    "Harbor Freight Co",
+    "Indigo Games",
+    "Juniper Health",
+    "Kestrel Logistics",
+    "Lumen Subscriptions",
+    "Meridian Wallet",
+    "Nimbus Creators",
+    "Orchard Grocers",
+    "Pioneer Tuition",
+    "Quartz Crypto Exchange",
+    "Redwood Property Mgmt",
+    "Summit Fitness",
+    "Tidewater Charters",
+    "Umber Ticketing",
+    "Vantage Remit",
+    "Willow Telehealth",
+    "Xenon Energy",
+    "Yarrow Staffing",
+    "Zephyr Delivery",
+    "Atlas Freelance",
+    "Beacon Donations",
+    "Cedar Auto Finance",
+]
+
+# Reason codes and how often they arrive (weights), per network and rail.
+VISA_CODES = {
+    "10.4": 30,
+    "13.1": 14,
+    "13.3": 9,
+    "13.2": 7,
+    "12.6.1": 6,
+    "13.6": 6,
+    "13.7": 5,
+    "11.3": 4,
+    "10.1": 2,
+    "10.2": 2,
+    "10.3": 2,
+    "11.2": 2,
+    "12.5": 2,
+    "13.5": 2,
+    "12.6.2": 2,
+    "13.4": 1,
+    "12.1": 1,
+    "12.2": 1,
+    "12.3": 1,
+    "12.4": 1,
+    "11.1": 1,
+}
+VISA_DIRECT_CODES = {"13.8": 60, "10.4": 15, "13.1": 10, "12.6.1": 5, "13.9": 10}
+MC_CODES = {
+    "4837": 34,
+    "4853": 30,
+    "4834": 12,
+    "4808": 9,
+    "4870": 4,
+    "4871": 4,
+    "4849": 2,
+    "4863": 3,
+    "4855": 2,
+}
+MC_MOVE_CODES = {"4853": 40, "4837": 30, "4834": 20, "4808": 10}
+NACHA_CODES = {
+    "R01": 34,
+    "R02": 9,
+    "R03": 7,
+    "R04": 4,
+    "R10": 12,
+    "R07": 6,
+    "R05": 3,
+    "R11": 4,
+    "R29": 5,
+    "R09": 4,
+    "R08": 4,
+    "R16": 2,
+    "R20": 2,
+    "R06": 1,
+    "R23": 1,
+}
+EXTENDED_NACHA = {"R05", "R07", "R10", "R11", "R37", "R51", "R52", "R53", "R33", "R38"}
+
+NETWORK_STEPS = {
+    (Network.VISA, "collaboration"): [
+        "visa_submit_dispute_response",
+        "visa_receive_pre_arbitration",
+        "visa_submit_pre_arbitration_response",
+        "visa_receive_arbitration",
+    ],
+    (Network.VISA, "allocation"): [
+        "visa_file_pre_arbitration",
+        "visa_receive_pre_arbitration_response",
+        "visa_file_arbitration",
+    ],
+    (Network.MASTERCARD, "chargeback"): [
+        "mc_submit_second_presentment",
+        "mc_receive_pre_arbitration",
+        "mc_submit_pre_arbitration_response",
+        "mc_receive_arbitration",
+    ],
+    (Network.NACHA, "return"): [
+        "nacha_request_wsud",
+        "nacha_receive_wsud",
+        "nacha_dishonor",
+        "nacha_receive_contest",
+    ],
+}
+ENDINGS = {
+    Outcome.WON: "record_won",
+    Outcome.LOST: "record_lost",
+    Outcome.ACCEPTED: "accept_liability",
+    Outcome.EXPIRED: "record_expired",
+    Outcome.WITHDRAWN: "record_withdrawn",
+}
+COMMENTS = [
+    "",
+    "",
+    "",
+    "Evidence attached: receipt and delivery confirmation.",
+    "Client confirmed the order shipped.",
+    "Checked with the client's support team.",
+    "Matches a prior undisputed transaction.",
+    "Low value; not worth fighting.",
+    "Issuer sent rebuttal.",
+    "Per network notice.",
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    from_stage: str
+    to_stage: str
+    from_state: str
+    to_state: str
+    party: str | None
+    stage_changed: bool
+
+
+class ScenarioBook:
+    """Runs the real state machines once per scenario and remembers the steps they took."""
+
+    def __init__(self):
+        self._cache = {}
+
+    def steps(self, network, code, entry_stage, names, assigned) -> tuple[Step, ...]:
+        flow = _flow_of(network, code)
+        key = (network, flow, entry_stage, tuple(names), assigned)
+        if key not in self._cache:
+            self._cache[key] = self._run(network, code, entry_stage, names, assigned)
+        return self._cache[key]
+
+    @staticmethod
+    def _run(network, code, entry_stage, names, assigned):
+        today = business_today()
+        probe = Dispute(
+            network=network,
+            reason_code=code,
+            stage=entry_stage,
+            amount=Decimal("1"),
+            received_on=today,
+            stage_started_on=today,
+            return_settled_on=today,
+            network_due=today - timedelta(days=1),
+            due_party="astra",
+        )
+        probe.transaction = Transaction(settlement_date=today)
+        assignee = get_user_model()(pk=1) if assigned else None
+        steps = []
+        for name in names:
+            method = getattr(probe, name)
+            meta = method._django_fsm
+            before = (probe.stage, probe.state)
+            custom = meta.get_transition(meta.field.get_state(probe)).custom
+            kwargs = {}
+            if name in ("claim", "assign"):
+                kwargs["assignee"] = assignee
+            if custom.get("needs_date"):
+                kwargs["on"] = today
+            if custom.get("codes"):
+                kwargs["code"] = custom["codes"][2 if name == "nacha_dishonor" else 5]
+            method(**kwargs)
+            steps.append(
+                Step(
+                    name,
+                    custom["label"],
+                    before[0],
+                    probe.stage,
+                    before[1],
+                    probe.state,
+                    custom.get("party"),
+                    before[0] != probe.stage,
+                )
+            )
+        return tuple(steps)
+
+
+def _flow_of(network, code):
+    if network == Network.VISA:
+        category = code.split(".")[0]
+        return "allocation" if category in ("10", "11") else "collaboration"
+    return "chargeback" if network == Network.MASTERCARD else "return"
+
+
+def ensure_people(stdout=None):
+    """Groups exist (migration); make one user per role plus extra agents. Returns users."""
+    user_model = get_user_model()
+    users = {}
+    for username, role, first, last in DEMO_USERS:
+        users[role] = _user(
+            user_model,
+            username,
+            first,
+            last,
+            role,
+            staff=role == "admin",
+            superuser=role == "admin",
+        )
+    agents = [users["ops_agent"]]
+    for username, first, last in EXTRA_AGENTS:
+        agents.append(_user(user_model, username, first, last, "ops_agent"))
+    return users, agents
+
+
+def _user(user_model, username, first, last, role, staff=False, superuser=False):
+    user, created = user_model.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@astra-ops.local",
+            "is_staff": staff,
+            "is_superuser": superuser,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def ensure_clients(cs_user, rng):
+    clients = []
+    for index, name in enumerate(CLIENT_NAMES):
+        client, created = Client.objects.get_or_create(
+            slug=slugify(name), defaults={"name": name, "cs_owner": cs_user}
+        )
+        if created:
+            domain = slugify(name).replace("-", "") + ".example"
+            ClientContact.objects.create(
+                client=client, name="Disputes desk", email=f"disputes@{domain}", role="Operations"
+            )
+            ClientContact.objects.create(
+                client=client,
+                name=f"{name.split()[0]} Finance",
+                email=f"finance@{domain}",
+                role="Finance",
+                receives_evidence_requests=index % 3 == 0,
+            )
+            AchCompany.objects.create(
+                client=client,
+                company_id=f"1{rng.randrange(10**9):09d}",
+                company_name=name.upper()[:16],
+            )
+        clients.append(client)
+    return clients
+
+
+class DisputeFactory:
+    """Draws one realistic dispute (transaction, dispute, audit rows) at a time."""
+
+    def __init__(self, *, rng, clients, agents, lead, today, book):
+        self.rng, self.clients, self.agents, self.lead = rng, clients, agents, lead
+        self.today, self.book = today, book
+        self.tz = ZoneInfo(settings.OPS_TIME_ZONE)
+        self.fingerprints = {c.pk: [self._hex(16) for _ in range(40)] for c in clients}
+        self.ach_ids = dict(AchCompany.objects.values_list("client_id", "company_id"))
+        self.weights = {
+            k: (list(v), list(v.values()))
+            for k, v in {
+                "visa": VISA_CODES,
+                "visa_direct": VISA_DIRECT_CODES,
+                "mc": MC_CODES,
+                "mc_move": MC_MOVE_CODES,
+                "nacha": NACHA_CODES,
+            }.items()
+        }
+
+    def _hex(self, n):
+        return f"{self.rng.getrandbits(n * 8):0{n * 2}x}"
+
+    def _code(self, key):
+        codes, weights = self.weights[key]
+        return self.rng.choices(codes, weights)[0]
+
+    def draw(self, dispute_id, txn_id):
+        rng = self.rng
+        network = rng.choices([Network.VISA, Network.MASTERCARD, Network.NACHA], [45, 30, 25])[0]
+        client = rng.choice(self.clients)
+        age = min(int(rng.expovariate(1 / 55)), 400)  # days since the dispute reached us
+        received_on = self.today - timedelta(days=age)
+        amount = Decimal(str(round(min(rng.lognormvariate(4.3, 1.2), 48000) + 1, 2)))
+        if network == Network.NACHA:
+            txn, code, stage, stage_started = self._ach(client, txn_id, received_on, amount)
+        else:
+            txn, code, stage, stage_started = self._card(
+                network, client, txn_id, received_on, amount
+            )
+        dispute = Dispute(
+            id=dispute_id,
+            network=network,
+            case_id=self._case_id(network, dispute_id),
+            client=client,
+            transaction=txn,
+            rail=txn.rail,
+            reason_code=code,
+            stage=stage,
+            amount=amount,
+            currency="USD",
+            received_on=received_on,
+            stage_started_on=stage_started,
+            return_settled_on=stage_started if stage == Stage.RETURN else None,
+            opened_at=self._moment(received_on),
+        )
+        if network == Network.VISA and code in ("13.1", "13.3") and rng.random() < 0.3:
+            dispute.alt_anchor_date = txn.settlement_date + timedelta(days=rng.randint(5, 40))
+        rows = self._history(dispute, code, stage)
+        apply_deadline(dispute)
+        return txn, dispute, rows
+
+    def _card(self, network, client, txn_id, received_on, amount):
+        rng = self.rng
+        is_visa = network == Network.VISA
+        special = rng.random() < (0.15 if is_visa else 0.12)
+        if is_visa:
+            rail = Rail.VISA_DIRECT if special else Rail.CARD
+            code = self._code("visa_direct" if special else "visa")
+        else:
+            rail = Rail.MASTERCARD_MOVE if special else Rail.CARD
+            code = self._code("mc_move" if special else "mc")
+        if rail == Rail.CARD:
+            txn_type = TransactionType.PURCHASE
+        else:
+            txn_type = (
+                TransactionType.PUSH_OCT
+                if code in ("13.8", "13.9") or rng.random() < 0.5
+                else TransactionType.PULL_AFT
+            )
+        processed = received_on - timedelta(days=rng.randint(2, 70))
+        txn = Transaction(
+            id=txn_id,
+            client=client,
+            rail=rail,
+            transaction_type=txn_type,
+            reference_kind=ReferenceKind.ARN,
+            network_reference=f"7{rng.randrange(10**22):022d}",
+            account_last4=f"{rng.randrange(10**4):04d}",
+            account_fingerprint=self._fingerprint(client),
+            amount=amount,
+            currency="USD",
+            transaction_date=processed - timedelta(days=1),
+            settlement_date=processed,
+            description=f"{client.name[:20]} order {txn_id}",
+            created_at=self._moment(received_on),
+        )
+        stage = Stage.DISPUTE if is_visa else Stage.CHARGEBACK
+        # The network's processing date of the dispute: a day or two before it reached us.
+        return txn, code, stage, received_on - timedelta(days=rng.randint(0, 2))
+
+    def _ach(self, client, txn_id, received_on, amount):
+        rng = self.rng
+        code = self._code("nacha")
+        settled_return = received_on
+        if code in EXTENDED_NACHA:
+            original = settled_return - timedelta(days=rng.randint(5, 58))
+        else:
+            original = calendars.FED.add_banking_days(settled_return, -rng.choice([1, 2, 2, 2, 4]))
+        sec = "CCD" if code == "R29" else rng.choice(["PPD", "PPD", "WEB", "TEL", "CCD"])
+        txn = Transaction(
+            id=txn_id,
+            client=client,
+            rail=Rail.ACH,
+            transaction_type=TransactionType.ACH_DEBIT,
+            sec_code=sec,
+            reference_kind=ReferenceKind.TRACE_NUMBER,
+            network_reference=f"{rng.randrange(10**8):08d}{rng.randrange(10**7):07d}",
+            account_last4=f"{rng.randrange(10**4):04d}",
+            account_fingerprint=self._fingerprint(client),
+            ach_company_id=self.ach_ids.get(client.pk, ""),
+            amount=amount,
+            currency="USD",
+            transaction_date=original - timedelta(days=1),
+            settlement_date=original,
+            description="PURCHASE" if sec == "WEB" else "PAYMENT",
+            created_at=self._moment(received_on),
+        )
+        stage = (
+            Stage.AUTHORIZATION_PROOF_REQUESTED
+            if (code in EXTENDED_NACHA and rng.random() < 0.15)
+            else Stage.RETURN
+        )
+        return txn, code, stage, received_on
+
+    def _fingerprint(self, client):
+        # One cardholder in twenty disputes more than once with the same client.
+        if self.rng.random() < 0.05:
+            return self.rng.choice(self.fingerprints[client.pk])
+        return self._hex(16)
+
+    @staticmethod
+    def _case_id(network, dispute_id):
+        prefix = {Network.VISA: "V", Network.MASTERCARD: "MC", Network.NACHA: "ACH"}[network]
+        return f"{prefix}{26_000_000_000 + dispute_id}"
+
+    def _moment(self, day):
+        seconds = self.rng.randint(8 * 3600, 18 * 3600)
+        local = datetime.combine(day, time()) + timedelta(seconds=seconds)
+        return local.replace(tzinfo=self.tz).astimezone(UTC)
+
+    # --- history ---------------------------------------------------------------------------
+
+    def _history(self, dispute, code, entry_stage):
+        """Pick a scenario, replay it through the state machines, date every step."""
+        rng = self.rng
+        names, assigned = self._scenario(dispute, code, entry_stage)
+        steps = self.book.steps(dispute.network, code, entry_stage, names, assigned)
+        assignee = rng.choice(self.agents) if assigned else None
+        day, rows = dispute.received_on, []
+        rows.append(
+            self._row(
+                dispute,
+                1,
+                "open",
+                "Dispute opened",
+                "",
+                entry_stage,
+                "",
+                WorkState.NEW,
+                None,
+                dispute.opened_at,
+                {},
+            )
+        )
+        for index, step in enumerate(steps, start=2):
+            day = day + timedelta(
+                days=rng.randint(1, 12) if step.stage_changed else rng.randint(0, 2)
+            )
+            if day > self.today:
+                break
+            actor = self.lead if step.name == "assign" else assignee
+            if step.party == "counterparty":
+                actor = assignee
+            moment = self._moment(day)
+            details = {"on": day.isoformat()} if step.stage_changed else {}
+            if step.name in ("claim", "assign"):
+                details = {"assignee": assignee.pk, "assignee_name": str(assignee)}
+            rows.append(
+                self._row(
+                    dispute,
+                    index,
+                    step.name,
+                    step.label,
+                    step.from_stage,
+                    step.to_stage,
+                    step.from_state,
+                    step.to_state,
+                    actor,
+                    moment,
+                    details,
+                    rng.choice(COMMENTS),
+                )
+            )
+            self._apply(dispute, step, day, moment, assignee)
+        return rows
+
+    def _scenario(self, dispute, code, entry_stage):
+        rng = self.rng
+        names = []
+        assigned = rng.random() < (
+            0.55 if dispute.received_on >= self.today - timedelta(days=3) else 0.93
+        )
+        if assigned:
+            names.append("claim" if rng.random() < 0.7 else "assign")
+            if rng.random() < 0.35:
+                names.append("request_evidence")
+                if rng.random() < 0.6:
+                    names.append("receive_evidence")
+            if rng.random() < 0.25:
+                names.append("mark_ready")
+        path = self._network_path(dispute.network, code, entry_stage)
+        age = (self.today - dispute.received_on).days
+        depth = 0 if not assigned else min(len(path), int(rng.expovariate(1 / (0.5 + age / 40))))
+        names.extend(path[:depth])
+        if age > 25 and rng.random() < min(0.95, age / 90):
+            outcome = self._outcome(path[:depth])
+            if outcome == Outcome.EXPIRED and age < 60:
+                outcome = Outcome.ACCEPTED  # only long-silent cases have run out their window
+            names.append(ENDINGS[outcome])
+        return names, assigned
+
+    def _network_path(self, network, code, entry_stage):
+        if entry_stage == Stage.AUTHORIZATION_PROOF_REQUESTED:
+            return ["nacha_provide_authorization_proof", "nacha_receive_return"]
+        if network == Network.NACHA and code in ("R01", "R09") and self.rng.random() < 0.5:
+            return ["nacha_reinitiate"]
+        return NETWORK_STEPS[(network, _flow_of(network, code))]
+
+    def _outcome(self, taken):
+        rng = self.rng
+        if not taken:  # still at the entry stage: only endings open there
+            return rng.choices(
+                [Outcome.ACCEPTED, Outcome.LOST, Outcome.WITHDRAWN, Outcome.EXPIRED],
+                [50, 10, 25, 15],
+            )[0]
+        return rng.choices(
+            [Outcome.WON, Outcome.LOST, Outcome.ACCEPTED, Outcome.WITHDRAWN], [55, 30, 10, 5]
+        )[0]
+
+    def _apply(self, dispute, step, day, moment, assignee):
+        """Copy a step's effects onto the row being built (the machine ran on a probe)."""
+        if step.name in ("claim", "assign"):
+            dispute.assignee = assignee
+        if step.to_state != WorkState.NEW and dispute.first_touched_at is None:
+            dispute.first_touched_at = moment
+        if step.to_state == WorkState.SUBMITTED and step.from_state != WorkState.SUBMITTED:
+            dispute.submitted_at = moment
+        if step.stage_changed:
+            dispute.stage_started_on = day
+            if step.name == "nacha_receive_return":
+                dispute.return_settled_on = day
+            if step.name == "nacha_dishonor":
+                dispute.dishonor_code = "R68" if dispute.return_settled_on else "R69"
+            if step.name == "nacha_receive_contest":
+                dispute.contest_code = "R73"
+            if step.name == "nacha_reinitiate":
+                dispute.reinitiation_count += 1
+        if step.to_stage == Stage.CLOSED:
+            dispute.closed_at = moment
+            outcome = next(o for o, n in ENDINGS.items() if n == step.name)
+            dispute.outcome = outcome
+            recovered = dispute.amount if outcome in (Outcome.WON, Outcome.WITHDRAWN) else 0
+            dispute.recovered_amount = recovered
+        # protected FSM fields: write through the instance dict, as django-fsm itself does
+        dispute.__dict__["stage"] = step.to_stage
+        dispute.__dict__["state"] = step.to_state
+        dispute.version += 1
+        dispute.updated_at = moment
+
+    @staticmethod
+    def _row(
+        dispute,
+        seq,
+        name,
+        label,
+        from_stage,
+        to_stage,
+        from_state,
+        to_state,
+        actor,
+        moment,
+        details,
+        comment="",
+    ):
+        return DisputeTransition(
+            dispute_id=dispute.id,
+            seq=seq,
+            transition=name,
+            label=label,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            from_state=from_state,
+            to_state=to_state,
+            actor_id=actor.pk if actor else None,
+            comment=comment,
+            details=details,
+            created_at=moment,
+        )
+
+
+def chain(rows):
+    prev = ""
+    for row in rows:
+        row.prev_hash = prev
+        row.row_hash = chain_hash(prev, row.content())
+        prev = row.row_hash
+
+
+def seed(*, disputes: int, seed_value: int, chunk: int = 20000, progress=None) -> dict:
+    """Create the people, clients and ``disputes`` disputes. Returns counts."""
+    rng = random.Random(seed_value)
+    with transaction.atomic():
+        users, agents = ensure_people()
+        clients = ensure_clients(users["customer_success"], rng)
+    factory = DisputeFactory(
+        rng=rng,
+        clients=clients,
+        agents=agents,
+        lead=users["ops_lead"],
+        today=business_today(),
+        book=ScenarioBook(),
+    )
+    writer = CopyWriter() if connection.vendor == "postgresql" else BulkWriter()
+    next_dispute, next_txn = writer.next_ids()
+    made = rows_made = 0
+    while made < disputes:
+        size = min(chunk, disputes - made)
+        txns, batch, rows = [], [], []
+        for _ in range(size):
+            txn, dispute, history = factory.draw(next_dispute, next_txn)
+            chain(history)
+            txns.append(txn)
+            batch.append(dispute)
+            rows.extend(history)
+            next_dispute += 1
+            next_txn += 1
+        writer.write(txns, batch, rows)
+        made += size
+        rows_made += len(rows)
+        if progress:
+            progress(made)
+    writer.finish()
+    return {
+        "disputes": made,
+        "audit_rows": rows_made,
+        "clients": len(clients),
+        "users": len(users) + len(agents) - 1,
+    }
+
+
+def _column_values(instance, fields):
+    values = []
+    for field in fields:
+        value = getattr(instance, field.attname)
+        if field.get_internal_type() == "JSONField":
+            value = json.dumps(value)
+        values.append(value)
+    return values
+
+
+class BulkWriter:
+    """SQLite (the demo): bulk_create in one transaction per chunk."""
+
+    def next_ids(self):
+        last_d = Dispute.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        last_t = Transaction.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        return last_d + 1, last_t + 1
+
+    def write(self, txns, disputes, rows):
+        with transaction.atomic():
+            Transaction.objects.bulk_create(txns, batch_size=500)
+            Dispute.objects.bulk_create(disputes, batch_size=500)
+            DisputeTransition.objects.bulk_create(rows, batch_size=500)
+
+    def finish(self):
+        pass
+
+
+class CopyWriter(BulkWriter):
+    """PostgreSQL: COPY each chunk into the three tables, then move the id sequences on."""
+
+    models = (Transaction, Dispute, DisputeTransition)
+
+    def write(self, txns, disputes, rows):
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model, objects in zip(self.models, (txns, disputes, rows), strict=True):
+                fields = [
+                    f
+                    for f in model._meta.concrete_fields
+                    if not (model is DisputeTransition and f.attname == "id")
+                ]
+                columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+                sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+                with cursor.cursor.copy(sql) as copy:
+                    for obj in objects:
+                        copy.write_row(_column_values(obj, fields))
+
+    def finish(self):
+        with connection.cursor() as cursor:
+            for model in self.models:
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))",
+                    [table],
+                )
+            for model in self.models:
+                cursor.execute(f"ANALYZE {model._meta.db_table}")

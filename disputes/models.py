@@ -1,0 +1,438 @@
+"""The dispute domain: clients, the disputed transaction, the dispute and its audit trail."""
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin
+
+from calendar_rules import calendars, rules
+
+from . import states
+from .choices import (
+    OPEN_WORK_STATES,
+    RAILS_BY_NETWORK,
+    Network,
+    Outcome,
+    Party,
+    Rail,
+    ReferenceKind,
+    SecCode,
+    Stage,
+    TransactionType,
+    WorkState,
+)
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+def business_today() -> date:
+    """Today's date in the operations time zone: the date deadlines are compared with."""
+    return timezone.localdate(timezone.now(), timezone=ZoneInfo(settings.OPS_TIME_ZONE))
+
+
+@dataclass(frozen=True, slots=True)
+class Urgency:
+    label: str
+    level: str  # overdue, today, soon, near, ok, waiting, none (CSS: .urgency-<level>)
+
+
+class Client(models.Model):
+    """Astra's business customer: the merchant, platform or ACH originator behind a dispute."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    cs_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_clients",
+        verbose_name="Customer Success owner",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ClientContact(models.Model):
+    """A person at the client whom Customer Success asks for evidence."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    role = models.CharField(max_length=100, blank=True)
+    receives_evidence_requests = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["client", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "email"], name="uniq_contact_email")
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class AchCompany(models.Model):
+    """An ACH Company Identification under which a client originates entries."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="ach_companies")
+    company_id = models.CharField(
+        "company identification", max_length=10, unique=True, help_text="Batch header field 5"
+    )
+    company_name = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["company_id"]
+        verbose_name = "ACH company identification"
+
+    def __str__(self):
+        return f"{self.company_id} ({self.company_name})"
+
+
+class Transaction(models.Model):
+    """The payment under dispute, on whichever rail it moved."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="transactions")
+    rail = models.CharField(max_length=20, choices=Rail.choices)
+    transaction_type = models.CharField(max_length=20, choices=TransactionType.choices)
+    sec_code = models.CharField(
+        "SEC code", max_length=3, choices=SecCode.choices, blank=True, help_text="ACH only"
+    )
+    reference_kind = models.CharField(max_length=20, choices=ReferenceKind.choices)
+    network_reference = models.CharField(
+        max_length=64, help_text="ARN, network transaction id or ACH trace number"
+    )
+    account_last4 = models.CharField(
+        max_length=4, blank=True, help_text="Last four digits of the card or bank account"
+    )
+    account_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Keyed hash of the full card or account number, to find related disputes",
+    )
+    ach_company_id = models.CharField(max_length=10, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, default="USD")
+    transaction_date = models.DateField()
+    settlement_date = models.DateField(
+        help_text="Card: the transaction processing date (CSBD). ACH: the settlement date."
+    )
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["network_reference"], name="txn_reference_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="txn_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reference_kind_display()} {self.network_reference}"
+
+
+class DisputeQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state__in=OPEN_WORK_STATES)
+
+    def for_user(self, user):
+        """Every role may read every dispute; what it may do is decided per transition."""
+        return self if user.has_perm("disputes.view_dispute") else self.none()
+
+
+class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
+    """One dispute under one network's state machine.
+
+    ``stage`` and ``state`` are protected FSM fields: they change only through
+    ``disputes.services``, which writes a ``DisputeTransition`` for every change.
+    """
+
+    network = models.CharField(max_length=12, choices=Network.choices)
+    case_id = models.CharField("network case id", max_length=40)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="disputes")
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="disputes")
+    # Copied from the transaction so the queue filters without a join.
+    rail = models.CharField(max_length=20, choices=Rail.choices)
+    reason_code = models.CharField(max_length=8)
+    stage = FSMField(max_length=32, choices=Stage.choices, protected=True)
+    state = FSMField(
+        max_length=20, choices=WorkState.choices, default=WorkState.NEW, protected=True
+    )
+    amount = models.DecimalField("disputed amount", **MONEY)
+    currency = models.CharField(max_length=3, default="USD")
+
+    received_on = models.DateField(help_text="The date the dispute reached Astra")
+    stage_started_on = models.DateField(
+        help_text="Network processing date of the current stage: its clock counts from here"
+    )
+    alt_anchor_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Expected receipt or delivery date, for rules with an alternative anchor",
+    )
+    return_settled_on = models.DateField(
+        null=True, blank=True, help_text="NACHA: settlement date of the return entry"
+    )
+    dishonor_code = models.CharField(max_length=3, blank=True)
+    contest_code = models.CharField(max_length=3, blank=True)
+    reinitiation_count = models.PositiveSmallIntegerField(default=0)
+
+    # Filled by the deadline engine (calendar_rules) whenever the stage changes.
+    network_due = models.DateField(null=True, blank=True)
+    internal_due = models.DateField(null=True, blank=True)
+    client_evidence_due = models.DateField(null=True, blank=True)
+    due_party = models.CharField(max_length=12, choices=Party.choices, blank=True)
+    deadline_rule = models.CharField(max_length=64, blank=True)
+    rules_version = models.CharField(max_length=16, blank=True)
+    deadline_explanation = models.TextField(blank=True)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_disputes",
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    recovered_amount = models.DecimalField(null=True, blank=True, **MONEY)
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_touched_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every change; a save on a stale version is refused"
+    )
+
+    objects = DisputeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["internal_due", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "case_id"], name="uniq_network_case_id"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(state=WorkState.CLOSED, stage=Stage.CLOSED)
+                | (~Q(state=WorkState.CLOSED) & ~Q(stage=Stage.CLOSED)),
+                name="dispute_closed_together",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "internal_due", "id"], name="dispute_queue_idx"),
+            models.Index(fields=["assignee", "state", "internal_due"], name="dispute_assignee_idx"),
+            models.Index(fields=["client", "state", "internal_due"], name="dispute_client_idx"),
+            models.Index(fields=["network_due"], name="dispute_network_due_idx"),
+        ]
+        permissions = [
+            ("claim_dispute", "Can claim a dispute"),
+            ("assign_dispute", "Can assign disputes to others"),
+            ("work_dispute", "Can take ops transitions on a dispute"),
+            ("accept_liability", "Can accept liability or record expiry"),
+            ("request_evidence", "Can request and receive evidence"),
+            ("upload_evidence", "Can upload evidence"),
+            ("export_disputes", "Can export disputes"),
+            ("view_reports", "Can view reports"),
+            ("verify_audit", "Can verify the audit trail"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_network_display()} {self.case_id}"
+
+    def get_absolute_url(self):
+        return reverse("disputes:detail", args=[self.pk])
+
+    # --- rules of one row --------------------------------------------------------------------
+
+    @cached_property
+    def reason(self):
+        """The reason code's row in the network rule table."""
+        return rules.reason_code(self.network, self.reason_code)
+
+    @property
+    def flow(self) -> str:
+        if self.network == Network.VISA:
+            return self.reason.flow
+        return "chargeback" if self.network == Network.MASTERCARD else "return"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != WorkState.CLOSED
+
+    def business_today(self) -> date:
+        return business_today()
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.internal_due is not None and self.internal_due < today
+
+    def urgency(self, today: date) -> "Urgency":
+        """How pressing the dispute is, in words and a level the pages colour by."""
+        if not self.is_open:
+            return Urgency(self.get_outcome_display() or "Closed", "none")
+        if (
+            self.state == WorkState.AWAITING_EVIDENCE
+            and self.client_evidence_due is not None
+            and self.client_evidence_due < today
+        ):
+            return Urgency("Past evidence deadline", "overdue")
+        if self.internal_due is None or self.network_due is None:
+            return Urgency("No network clock", "none")
+        if self.due_party == Party.COUNTERPARTY:
+            who = "RDFI" if self.network == Network.NACHA else "issuer"
+            return Urgency(
+                f"Waiting on {who} until {self.network_due:%b} {self.network_due.day}", "waiting"
+            )
+        if self.network_due < today:
+            return Urgency("Past network deadline", "overdue")
+        if self.internal_due < today:
+            days = (self.network_due - today).days
+            return Urgency(f"Past internal deadline · network due in {days} d", "overdue")
+        if self.internal_due == today:
+            return Urgency("Due today", "today")
+        left = calendars.FED.banking_days_between(today, self.internal_due)
+        noun = "business day" if left == 1 else "business days"
+        level = "soon" if left < 2 else "near" if left <= 5 else "ok"
+        return Urgency(f"{left} {noun}", level)
+
+    def clean(self):
+        errors = {}
+        try:
+            rules.reason_code(self.network, self.reason_code, on=self.received_on)
+        except rules.RuleLookupError as exc:
+            errors["reason_code"] = str(exc)
+        if self.rail and self.network and self.rail not in RAILS_BY_NETWORK[self.network]:
+            errors["rail"] = f"A {self.get_network_display()} dispute cannot be on {self.rail}."
+        if errors:
+            raise ValidationError(errors)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit rows are append-only: they are never updated.")
+
+    def delete(self):
+        raise TypeError("Audit rows are append-only: they are never deleted.")
+
+
+class DisputeTransition(models.Model):
+    """One row per state change, written in the same database transaction as the change.
+
+    Rows form a hash chain per dispute: ``row_hash`` covers the row's content and the previous
+    row's hash, so editing or deleting any row breaks the chain (``verify_audit_chain``).
+    PostgreSQL also refuses UPDATE and DELETE on this table (a trigger, see migrations).
+    """
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="transitions")
+    seq = models.PositiveIntegerField()
+    transition = models.CharField(max_length=64)
+    label = models.CharField(max_length=100)
+    from_stage = models.CharField(max_length=32, blank=True)
+    to_stage = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the system",
+    )
+    comment = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    row_hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dispute", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "seq"], name="uniq_transition_seq"),
+        ]
+
+    def __str__(self):
+        return f"{self.dispute_id}#{self.seq} {self.transition}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Audit rows are append-only: they are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit rows are append-only: they are never deleted.")
+
+    def content(self) -> dict:
+        """What the hash covers, in a canonical form."""
+        return {
+            "dispute": self.dispute_id,
+            "seq": self.seq,
+            "transition": self.transition,
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "actor": self.actor_id,
+            "comment": self.comment,
+            "details": self.details,
+            "created_at": self.created_at.astimezone(UTC).isoformat(),
+        }
+
+    def compute_hash(self) -> str:
+        return chain_hash(self.prev_hash, self.content())
+
+
+def chain_hash(prev_hash: str, content: dict) -> str:
+    payload = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
+
+
+class Note(models.Model):
+    """A staff note on a dispute."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Note on {self.dispute_id} by {self.author_id}"
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed of deadlines. The token in its URL is the only credential,
+    so it can be rotated (revoking the old URL) at any time."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)

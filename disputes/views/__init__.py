@@ -1,0 +1,1 @@
+"""Pages. Function views check access, then call selectors (reads) or services (changes)."""

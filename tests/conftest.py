@@ -1,0 +1,33 @@
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent", role="ops_agent")
+
+
+@pytest.fixture
+def agent2(db):
+    return UserFactory(username="agent2", role="ops_agent")
+
+
+@pytest.fixture
+def lead(db):
+    return UserFactory(username="lead", role="ops_lead")
+
+
+@pytest.fixture
+def cs_user(db):
+    return UserFactory(username="cs", role="customer_success")
+
+
+@pytest.fixture
+def compliance(db):
+    return UserFactory(username="compliance", role="compliance")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role="admin", is_staff=True, is_superuser=True)

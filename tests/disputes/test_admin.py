@@ -1,0 +1,112 @@
+"""The admin is usable for every model, and opening a dispute there goes through the service."""
+
+import pytest
+from django.urls import reverse
+
+from disputes.models import (
+    AchCompany,
+    Client,
+    ClientContact,
+    Dispute,
+    DisputeTransition,
+    Note,
+    Transaction,
+    business_today,
+)
+from tests.factories import TransactionFactory, open_dispute
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [Client, ClientContact, AchCompany, Transaction, Dispute, DisputeTransition, Note]
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def dispute(admin_user):
+    dispute = open_dispute()
+    Note.objects.create(dispute=dispute, author=admin_user, body="Called the client")
+    ClientContact.objects.create(client=dispute.client, name="Desk", email="desk@example.com")
+    AchCompany.objects.create(client=dispute.client, company_id="1234567890", company_name="X")
+    return dispute
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_changelist_loads_and_searches(admin_client, dispute, model):
+    url = reverse(f"admin:disputes_{model._meta.model_name}_changelist")
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(url, {"q": dispute.case_id}).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_change_page_loads(admin_client, dispute, model):
+    obj = model.objects.first()
+    url = reverse(f"admin:disputes_{model._meta.model_name}_change", args=[obj.pk])
+    assert admin_client.get(url).status_code == 200
+
+
+def test_dispute_search_finds_by_case_id_arn_and_client(admin_client, dispute):
+    url = reverse("admin:disputes_dispute_changelist")
+    for term in (dispute.case_id, dispute.transaction.network_reference, dispute.client.name):
+        response = admin_client.get(url, {"q": term})
+        assert dispute.case_id in response.content.decode(), term
+
+
+def test_audit_rows_cannot_be_added_changed_or_deleted_in_the_admin(admin_client, dispute):
+    row = dispute.transitions.first()
+    add = reverse("admin:disputes_disputetransition_add")
+    delete = reverse("admin:disputes_disputetransition_delete", args=[row.pk])
+    assert admin_client.get(add).status_code == 403
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    change = reverse("admin:disputes_disputetransition_change", args=[row.pk])
+    assert admin_client.post(change, {"comment": "edited"}).status_code == 403
+    assert DisputeTransition.objects.get(pk=row.pk).comment == row.comment
+
+
+def test_opening_a_dispute_in_the_admin_writes_its_audit_row_and_deadline(admin_client):
+    txn = TransactionFactory()
+    today = business_today()
+    response = admin_client.post(
+        reverse("admin:disputes_dispute_add"),
+        {
+            "network": "visa",
+            "case_id": "ADMIN-1",
+            "client": txn.client_id,
+            "transaction": txn.pk,
+            "reason_code": "13.1",
+            "amount": "40.00",
+            "currency": "USD",
+            "received_on": today.isoformat(),
+            "stage_started_on": today.isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    dispute = Dispute.objects.get(case_id="ADMIN-1")
+    assert dispute.network_due is not None
+    assert dispute.transitions.get().transition == "open"
+
+
+def test_the_admin_refuses_an_unknown_reason_code(admin_client):
+    txn = TransactionFactory()
+    today = business_today().isoformat()
+    response = admin_client.post(
+        reverse("admin:disputes_dispute_add"),
+        {
+            "network": "visa",
+            "case_id": "ADMIN-2",
+            "client": txn.client_id,
+            "transaction": txn.pk,
+            "reason_code": "99.9",
+            "amount": "40.00",
+            "currency": "USD",
+            "received_on": today,
+            "stage_started_on": today,
+        },
+    )
+    assert response.status_code == 200
+    assert "99.9" in response.content.decode()
+    assert not Dispute.objects.filter(case_id="ADMIN-2").exists()
