@@ -109,14 +109,50 @@ class _Entry:
     """A stage rule compiled for one requested (network, code, stage) and date range."""
 
     __slots__ = (
-        "actor", "alt_days", "alt_label", "banking", "buffer", "cap_days", "confidence",
-        "day_unit", "days", "due_note", "flag", "hi", "label", "lo", "network", "refusal",
-        "roll", "rule", "rule_key", "source_keys", "stage", "text", "wait_days", "wait_from",
-        "anchor_event", "anchor_label", "code", "delta", "wait",
+        "actor",
+        "alt_days",
+        "alt_label",
+        "anchor_event",
+        "anchor_label",
+        "banking",
+        "buffer",
+        "cap_days",
+        "code",
+        "confidence",
+        "day_unit",
+        "days",
+        "delta",
+        "due_note",
+        "flag",
+        "hi",
+        "label",
+        "lo",
+        "network",
+        "refusal",
+        "roll",
+        "rule",
+        "rule_key",
+        "source_keys",
+        "stage",
+        "text",
+        "wait",
+        "wait_days",
+        "wait_from",
     )
 
-    def __init__(self, *, label: str, network: str, code: str, rule: StageRule, lo: int, hi: int,
-                 anchor_label: str, alt_label: str, buffer: int):
+    def __init__(
+        self,
+        *,
+        label: str,
+        network: str,
+        code: str,
+        rule: StageRule,
+        lo: int,
+        hi: int,
+        anchor_label: str,
+        alt_label: str,
+        buffer: int,
+    ):
         self.lo, self.hi = lo, hi
         self.label = label
         self.network, self.code, self.stage = network, code, rule.stage
@@ -154,7 +190,9 @@ class _Entry:
         if d.alt_date is None:
             counted = f"{self.text} from the {self.anchor_label} {anchor} → "
             if self.roll:
-                counted += f"{(d.anchor_date + self.delta).isoformat()}, then the next banking day → "
+                counted += (
+                    f"{(d.anchor_date + self.delta).isoformat()}, then the next banking day → "
+                )
         else:
             from_alt = d.alt_date + timedelta(self.alt_days)
             counted = f"{self.alt_days} calendar days from the {self.alt_label} {d.alt_date}"
@@ -236,8 +274,16 @@ class DeadlineEngine:
                     continue
                 lo, hi = max(entry.lo, first + 30), min(entry.hi, last - 800)
                 if lo <= hi:
-                    out.append((network, code, stage, date.fromordinal(lo),
-                                date.fromordinal(hi), entry.alt_days is not None))
+                    out.append(
+                        (
+                            network,
+                            code,
+                            stage,
+                            date.fromordinal(lo),
+                            date.fromordinal(hi),
+                            entry.alt_days is not None,
+                        )
+                    )
         return out
 
     def compute(

@@ -110,7 +110,12 @@ def check_return_timeliness(
             "which the ODFI does not see"
         )
         return ReturnTimeliness(
-            row.code, "undetermined", None, returned_on, None, None,
+            row.code,
+            "undetermined",
+            None,
+            returned_on,
+            None,
+            None,
             f"NACHA {row.code} return: timeliness not judged: {why}.",
         )
     due = deadlines.compute(
@@ -118,14 +123,24 @@ def check_return_timeliness(
     ).network_due
     if returned_on <= due:
         return ReturnTimeliness(
-            row.code, "timely", due, returned_on, None, None,
+            row.code,
+            "timely",
+            due,
+            returned_on,
+            None,
+            None,
             f"NACHA {row.code} return made available {returned_on} is timely: due by opening "
             f"of business {due} (settlement {original_settlement}).",
         )
     dishonor_code = rules.policies(NETWORK)["untimely_return_dishonor_code"]
     dishonor_due = dishonor_deadline(return_settlement)
     return ReturnTimeliness(
-        row.code, "untimely", due, returned_on, dishonor_code, dishonor_due,
+        row.code,
+        "untimely",
+        due,
+        returned_on,
+        dishonor_code,
+        dishonor_due,
         f"NACHA {row.code} return made available {returned_on} is late: it was due by opening "
         f"of business {due} (settlement {original_settlement}); the ODFI may dishonor it with "
         f"{dishonor_code} by {dishonor_due} (5 banking days after the return settled "
@@ -147,7 +162,9 @@ def reinitiation_deadline(original_settlement: date) -> date:
     return original_settlement + timedelta(policy["within_calendar_days"])
 
 
-def reinitiation_allowed(code: str, original_settlement: date, on: date, count: int) -> Reinitiation:
+def reinitiation_allowed(
+    code: str, original_settlement: date, on: date, count: int
+) -> Reinitiation:
     """May the Originator reinitiate an entry returned with ``code`` on ``on``?
 
     ``count`` is the number of reinitiations already sent for the original entry. Only the

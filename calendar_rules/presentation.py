@@ -114,15 +114,40 @@ def _rows_of(table, row: rules.ReasonCode) -> list[RuleRow]:
     if row.maps_to is not None:
         note = f"Legacy code: uses the windows of {row.maps_to}. {row.note}".strip()
         return [
-            RuleRow(row.code, row.name, family, "", "", "", "", "", in_force_text(
-                row.effective_from, row.effective_to), row.confidence, code_sources, note, True)
+            RuleRow(
+                row.code,
+                row.name,
+                family,
+                "",
+                "",
+                "",
+                "",
+                "",
+                in_force_text(row.effective_from, row.effective_to),
+                row.confidence,
+                code_sources,
+                note,
+                True,
+            )
         ]
     stage_rules = list(next(rs for r, rs in table.versions[row.code] if r is row).values())
     if not stage_rules:
         return [
-            RuleRow(row.code, row.name, family, "", "", "no windows", "", "", in_force_text(
-                row.effective_from, row.effective_to), row.confidence, code_sources, row.note,
-                True)
+            RuleRow(
+                row.code,
+                row.name,
+                family,
+                "",
+                "",
+                "no windows",
+                "",
+                "",
+                in_force_text(row.effective_from, row.effective_to),
+                row.confidence,
+                code_sources,
+                row.note,
+                True,
+            )
         ]
     out = []
     for i, rule in enumerate(stage_rules):

@@ -1,5 +1,8 @@
 """Where a dispute meets the deadline engine: which window runs now, and storing its dates."""
 
+from collections import Counter
+from dataclasses import dataclass, field
+
 from calendar_rules import deadlines, rules
 
 from . import states
@@ -50,3 +53,135 @@ def apply_deadline(dispute) -> deadlines.Deadline | None:
     dispute.rules_version = deadline.rules_version
     dispute.deadline_explanation = deadline.explanation
     return deadline
+
+
+# --- recomputing every open dispute after a rule-table change -----------------------------------
+
+RECOMPUTE_FIELDS = (
+    "network_due",
+    "internal_due",
+    "due_party",
+    "deadline_rule",
+    "rules_version",
+    "deadline_explanation",
+)
+_READ_FIELDS = (
+    "id",
+    "version",
+    "network",
+    "reason_code",
+    "stage",
+    "stage_started_on",
+    "return_settled_on",
+    *RECOMPUTE_FIELDS,
+)
+
+
+class _Snapshot:
+    """An open dispute as read for recomputation: just the columns the clocks need."""
+
+    __slots__ = (*_READ_FIELDS, "flow")
+
+    def __init__(self, values):
+        for name, value in zip(_READ_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        self.flow = _flow(self.network, self.reason_code)
+
+
+def _flow(network: str, code: str) -> str:
+    if network == "visa":
+        return rules.reason_code(network, code).flow
+    return "chargeback" if network == "mastercard" else "return"
+
+
+@dataclass
+class RecomputeReport:
+    checked: int = 0
+    changed: int = 0  # rows whose stored deadline fields differ from the tables' answer
+    moved: int = 0  # of those, rows whose network or internal due date moved
+    written: int = 0  # rows updated (0 on a dry run)
+    skipped: int = 0  # changed by someone else between our read and our write: left alone
+    moves: Counter = field(default_factory=Counter)  # (rule, days moved) → disputes
+    samples: list = field(default_factory=list)  # a few (case id, old due, new due, rule)
+
+
+def recompute_open_deadlines(*, dry_run: bool = False, chunk_size: int = 20000) -> RecomputeReport:
+    """Recompute the deadline of every open dispute from the current rule tables.
+
+    Writes only rows whose stored fields differ, and only if the dispute's stage and version
+    are still the ones read (a compare-and-set: a transition landing meanwhile wins, and has
+    computed its own deadline). Returns what moved."""
+    from .choices import OPEN_WORK_STATES
+    from .models import Dispute
+
+    report = RecomputeReport()
+    open_rows = (
+        Dispute.objects.filter(state__in=OPEN_WORK_STATES).order_by("id").values_list(*_READ_FIELDS)
+    )
+    pending = []
+    for values in open_rows.iterator(chunk_size=chunk_size):
+        report.checked += 1
+        snapshot = _Snapshot(values)
+        before = tuple(getattr(snapshot, f) for f in RECOMPUTE_FIELDS[:-1])
+        apply_deadline(snapshot)
+        after = tuple(getattr(snapshot, f) for f in RECOMPUTE_FIELDS[:-1])
+        if before == after:
+            continue
+        report.changed += 1
+        old_due, new_due = values[_READ_FIELDS.index("network_due")], snapshot.network_due
+        if (old_due, values[_READ_FIELDS.index("internal_due")]) != (
+            new_due,
+            snapshot.internal_due,
+        ):
+            report.moved += 1
+            shift = (new_due - old_due).days if old_due and new_due else None
+            report.moves[
+                (snapshot.deadline_rule or values[_READ_FIELDS.index("deadline_rule")], shift)
+            ] += 1
+            if len(report.samples) < 20:
+                report.samples.append((snapshot.id, old_due, new_due, snapshot.deadline_rule))
+        pending.append(snapshot)
+        if len(pending) >= chunk_size and not dry_run:
+            _write(pending, report)
+            pending = []
+    if pending and not dry_run:
+        _write(pending, report)
+    return report
+
+
+def _write(snapshots, report) -> None:
+    from django.db import connection, transaction
+
+    from .models import Dispute
+
+    if connection.vendor != "postgresql":
+        for s in snapshots:
+            updated = Dispute.objects.filter(pk=s.id, version=s.version, stage=s.stage).update(
+                **{f: getattr(s, f) for f in RECOMPUTE_FIELDS}
+            )
+            report.written += updated
+            report.skipped += 1 - updated
+        return
+    table = Dispute._meta.db_table
+    columns = ", ".join(RECOMPUTE_FIELDS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS recompute_deadlines ("
+            "id bigint, version integer, stage varchar(32), network_due date, "
+            "internal_due date, due_party varchar(12), deadline_rule varchar(64), "
+            "rules_version varchar(16), deadline_explanation text) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            f"COPY recompute_deadlines (id, version, stage, {columns}) FROM STDIN"
+        ) as copy:
+            for s in snapshots:
+                copy.write_row(
+                    (s.id, s.version, s.stage, *(getattr(s, f) for f in RECOMPUTE_FIELDS))
+                )
+        assignments = ", ".join(f"{f} = r.{f}" for f in RECOMPUTE_FIELDS)
+        cursor.execute(
+            f"UPDATE {table} AS d SET {assignments} FROM recompute_deadlines AS r "
+            "WHERE d.id = r.id AND d.version = r.version AND d.stage = r.stage"
+        )
+        report.written += cursor.rowcount
+        report.skipped += len(snapshots) - cursor.rowcount

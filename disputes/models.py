@@ -381,22 +381,27 @@ class DisputeTransition(models.Model):
 
     def content(self) -> dict:
         """What the hash covers, in a canonical form."""
-        return {
-            "dispute": self.dispute_id,
-            "seq": self.seq,
-            "transition": self.transition,
-            "from_stage": self.from_stage,
-            "to_stage": self.to_stage,
-            "from_state": self.from_state,
-            "to_state": self.to_state,
-            "actor": self.actor_id,
-            "comment": self.comment,
-            "details": self.details,
-            "created_at": self.created_at.astimezone(UTC).isoformat(),
-        }
+        return transition_content(vars(self))
 
     def compute_hash(self) -> str:
         return chain_hash(self.prev_hash, self.content())
+
+
+def transition_content(row) -> dict:
+    """The hashed content of an audit row, from a mapping of its column attnames."""
+    return {
+        "dispute": row["dispute_id"],
+        "seq": row["seq"],
+        "transition": row["transition"],
+        "from_stage": row["from_stage"],
+        "to_stage": row["to_stage"],
+        "from_state": row["from_state"],
+        "to_state": row["to_state"],
+        "actor": row["actor_id"],
+        "comment": row["comment"],
+        "details": row["details"],
+        "created_at": row["created_at"].astimezone(UTC).isoformat(),
+    }
 
 
 def chain_hash(prev_hash: str, content: dict) -> str:

@@ -141,9 +141,7 @@ class RuleTables:
 def stage_not_applicable_message(table: NetworkTable, row: ReasonCode, stage: str) -> str:
     flow = f" ({row.flow} flow)" if row.flow else ""
     applicable = ", ".join(row.stages) or "none"
-    return (
-        f"{table.label} {row.code}{flow} has no {stage} stage (its stages: {applicable})"
-    )
+    return f"{table.label} {row.code}{flow} has no {stage} stage (its stages: {applicable})"
 
 
 def _range_text(start: date | None, end: date | None) -> str:

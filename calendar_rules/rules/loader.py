@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from .checks import Checks
 from .model import (
     ACTORS,
     CONFIDENCES,
@@ -40,27 +41,64 @@ from .model import (
     RuleTableError,
     StageRule,
 )
+from .policies import NachaPolicies
 
 RULES_DIR = Path(__file__).resolve().parent
-IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 SHORT_NAME_MAX = 32
 
 TOP_KEYS = {
-    "network", "label", "day_unit", "stages", "buffers", "anchors", "sources", "windows",
-    "flows", "stage_sets", "codes", "default_flow",
+    "network",
+    "label",
+    "day_unit",
+    "stages",
+    "buffers",
+    "anchors",
+    "sources",
+    "windows",
+    "flows",
+    "stage_sets",
+    "codes",
+    "default_flow",
 }
 EXTRA_TOP_KEYS = {
     "nacha": {"reinitiation", "return_rate_thresholds", "untimely_return_dishonor_code"},
 }
 RULE_KEYS = {
-    "actor", "days", "day_unit", "anchor", "roll", "alt_anchor", "alt_days", "cap_days", "wait",
-    "effective_from", "effective_to", "confidence", "sources", "note", "unavailable", "due_note",
+    "actor",
+    "days",
+    "day_unit",
+    "anchor",
+    "roll",
+    "alt_anchor",
+    "alt_days",
+    "cap_days",
+    "wait",
+    "effective_from",
+    "effective_to",
+    "confidence",
+    "sources",
+    "note",
+    "unavailable",
+    "due_note",
 }
 REQUIRED_RULE_KEYS = ("actor", "days", "anchor", "confidence", "sources")
 CODE_KEYS = {
-    "code", "name", "short_name", "category", "flow", "maps_to", "prearbitration_optional",
-    "return_class", "wsud_required", "reinitiable", "effective_from", "effective_to",
-    "confidence", "sources", "note", "stages",
+    "code",
+    "name",
+    "short_name",
+    "category",
+    "flow",
+    "maps_to",
+    "prearbitration_optional",
+    "return_class",
+    "wsud_required",
+    "reinitiable",
+    "effective_from",
+    "effective_to",
+    "confidence",
+    "sources",
+    "note",
+    "stages",
 }
 
 
@@ -120,7 +158,7 @@ def version_of(paths: list[Path]) -> str:
 
 def load_network(path: Path) -> NetworkTable:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DuplicateKeyLoader)  # noqa: S506
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DuplicateKeyLoader)
     except FileNotFoundError as exc:
         raise RuleTableError(path, "(file)", "rule table not found") from exc
     except yaml.YAMLError as exc:
@@ -128,90 +166,8 @@ def load_network(path: Path) -> NetworkTable:
     return _TableReader(path).read(raw)
 
 
-class _TableReader:
+class _TableReader(Checks, NachaPolicies):
     """Validates one file. Every error names ``self.path`` and the key path."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, key: str, problem: str):
-        raise RuleTableError(self.path, key, problem)
-
-    # --- scalar helpers ---------------------------------------------------------------------
-
-    def mapping(self, value, key: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(key, f"must be a mapping, got {type(value).__name__}")
-        return value
-
-    def check_keys(self, value: dict, allowed: set[str], key: str, required=()):
-        for name in value:
-            if name not in allowed:
-                self.fail(f"{key}.{name}" if key else str(name), "unknown key")
-        for name in required:
-            if name not in value:
-                self.fail(f"{key}.{name}" if key else name, "is required")
-
-    def text(self, value, key: str, *, max_len: int | None = None) -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"must be a non-empty string, got {value!r} (quote codes like '10.1')")
-        if max_len is not None and len(value) > max_len:
-            self.fail(key, f"must be at most {max_len} characters, got {len(value)}")
-        return value.strip()
-
-    def identifier(self, value, key: str) -> str:
-        if not isinstance(value, str) or not IDENTIFIER.match(value):
-            self.fail(key, f"must be a snake_case identifier, got {value!r}")
-        return value
-
-    def choice(self, value, choices, key: str) -> str:
-        if value not in choices:
-            self.fail(key, f"must be one of {', '.join(choices)}, got {value!r}")
-        return value
-
-    def count(self, value, key: str, *, nullable=False) -> int | None:
-        if value is None and nullable:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            self.fail(key, f"must be an integer >= 0, got {value!r}")
-        return value
-
-    def flag(self, value, key: str) -> bool:
-        if not isinstance(value, bool):
-            self.fail(key, f"must be true or false, got {value!r}")
-        return value
-
-    def day(self, value, key: str) -> date | None:
-        if value is None:
-            return None
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(key, f"must be a date YYYY-MM-DD, got {value!r}")
-
-    def effective(self, spec: dict, key: str) -> tuple[date | None, date | None]:
-        start = self.day(spec.get("effective_from"), f"{key}.effective_from")
-        end = self.day(spec.get("effective_to"), f"{key}.effective_to")
-        if start and end and end < start:
-            self.fail(f"{key}.effective_to", f"{end} is before effective_from {start}")
-        return start, end
-
-    def source_keys(
-        self, value, sources: dict[str, str], key: str, confidence: str
-    ) -> tuple[str, ...]:
-        """Source keys, all declared under ``sources``. Only GK and open rows may cite none."""
-        if not isinstance(value, list):
-            self.fail(key, "must be a list of source keys")
-        if not value and confidence not in ("GK", "open"):
-            self.fail(key, f"a {confidence} figure needs at least one source key")
-        for i, name in enumerate(value):
-            if name not in sources:
-                self.fail(f"{key}[{i}]", f"unknown source key {name!r} (add it under sources)")
-        return tuple(value)
 
     # --- the file ---------------------------------------------------------------------------
 
@@ -224,8 +180,17 @@ class _TableReader:
             raw,
             TOP_KEYS | EXTRA_TOP_KEYS.get(network, set()),
             "",
-            required=("network", "label", "day_unit", "stages", "buffers", "anchors", "sources",
-                      "flows", "codes"),
+            required=(
+                "network",
+                "label",
+                "day_unit",
+                "stages",
+                "buffers",
+                "anchors",
+                "sources",
+                "flows",
+                "codes",
+            ),
         )
         self.network = network
         self.day_unit = self.choice(raw["day_unit"], DAY_UNITS, "day_unit")
@@ -391,15 +356,14 @@ class _TableReader:
             effective_from=effective_from,
             effective_to=effective_to,
             confidence=confidence,
-            source_keys=self.source_keys(rule["sources"], self.sources, f"{key}.sources", confidence),
+            source_keys=self.source_keys(
+                rule["sources"], self.sources, f"{key}.sources", confidence
+            ),
             note=self.optional_text(rule.get("note"), f"{key}.note"),
             unavailable=self.optional_text(unavailable, f"{key}.unavailable"),
             due_note=self.optional_text(rule.get("due_note"), f"{key}.due_note"),
             window=window,
         )
-
-    def optional_text(self, value, key: str) -> str:
-        return "" if value in (None, "") else self.text(value, key)
 
     def anchor(self, value, key: str) -> str:
         if value not in self.anchors:
@@ -539,92 +503,15 @@ class _TableReader:
             effective_from=effective_from,
             effective_to=effective_to,
             confidence=confidence,
-            source_keys=self.source_keys(spec["sources"], self.sources, f"{key}.sources", confidence),
+            source_keys=self.source_keys(
+                spec["sources"], self.sources, f"{key}.sources", confidence
+            ),
             note=self.optional_text(spec.get("note"), f"{key}.note"),
             stages=stages,
         )
-
-    # --- Nacha policies ---------------------------------------------------------------------
-
-    def nacha_policies(self, raw: dict, versions) -> dict[str, Any]:
-        for name in ("reinitiation", "return_rate_thresholds", "untimely_return_dishonor_code"):
-            if name not in raw:
-                self.fail(name, "is required for nacha")
-        reinit = self.mapping(raw["reinitiation"], "reinitiation")
-        self.check_keys(
-            reinit,
-            {"max_reinitiations", "within_calendar_days", "anchor", "codes", "confidence",
-             "sources", "note"},
-            "reinitiation",
-            ("max_reinitiations", "within_calendar_days", "anchor", "codes", "confidence",
-             "sources"),
-        )
-        reinitiation = {
-            "max_reinitiations": self.count(reinit["max_reinitiations"], "reinitiation.max_reinitiations"),
-            "within_calendar_days": self.count(
-                reinit["within_calendar_days"], "reinitiation.within_calendar_days"
-            ),
-            "anchor": self.anchor(reinit["anchor"], "reinitiation.anchor"),
-            "codes": tuple(self.known_codes(reinit["codes"], versions, "reinitiation.codes")),
-            "confidence": self.choice(reinit["confidence"], CONFIDENCES, "reinitiation.confidence"),
-            "source_keys": self.source_keys(
-                reinit["sources"], self.sources, "reinitiation.sources", reinit["confidence"]
-            ),
-            "note": self.optional_text(reinit.get("note"), "reinitiation.note"),
-        }
-        dishonor_code = self.text(
-            raw["untimely_return_dishonor_code"], "untimely_return_dishonor_code"
-        )
-        self.known_codes([dishonor_code], versions, "untimely_return_dishonor_code")
-        return {
-            "reinitiation": reinitiation,
-            "return_rate_thresholds": self.thresholds(raw["return_rate_thresholds"], versions),
-            "untimely_return_dishonor_code": dishonor_code,
-        }
-
-    def known_codes(self, value, versions, key: str) -> list[str]:
-        if not isinstance(value, list) or not value:
-            self.fail(key, "must be a non-empty list of codes")
-        for i, code in enumerate(value):
-            if code not in versions:
-                self.fail(f"{key}[{i}]", f"unknown code {code!r}")
-        return value
-
-    def thresholds(self, value, versions) -> dict[str, dict]:
-        value = self.mapping(value, "return_rate_thresholds")
-        out = {}
-        for name, spec in value.items():
-            key = f"return_rate_thresholds.{name}"
-            spec = self.mapping(spec, key)
-            self.check_keys(
-                spec,
-                {"threshold_pct", "return_class", "window", "excluded_sec_codes", "sources",
-                 "confidence", "note"},
-                key,
-                ("threshold_pct", "return_class", "sources", "confidence"),
-            )
-            pct = spec["threshold_pct"]
-            if isinstance(pct, bool) or not isinstance(pct, int | float) or not 0 < pct < 100:
-                self.fail(f"{key}.threshold_pct", f"must be a percentage, got {pct!r}")
-            return_class = spec["return_class"]
-            if return_class != "any":
-                self.choice(return_class, RETURN_CLASSES, f"{key}.return_class")
-            out[name] = {
-                "threshold_pct": float(pct),
-                "return_class": return_class,
-                "window": self.optional_text(spec.get("window"), f"{key}.window"),
-                "excluded_sec_codes": tuple(spec.get("excluded_sec_codes") or ()),
-                "confidence": self.choice(spec["confidence"], CONFIDENCES, f"{key}.confidence"),
-                "source_keys": self.source_keys(
-                    spec["sources"], self.sources, f"{key}.sources", spec["confidence"]
-                ),
-                "note": self.optional_text(spec.get("note"), f"{key}.note"),
-            }
-        return out
 
 
 def _overlap(a: ReasonCode, b: ReasonCode) -> bool:
     a_start, a_end = a.effective_from or date.min, a.effective_to or date.max
     b_start, b_end = b.effective_from or date.min, b.effective_to or date.max
     return a_start <= b_end and b_start <= a_end
-

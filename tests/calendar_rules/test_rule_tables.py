@@ -6,15 +6,46 @@ import pytest
 from calendar_rules import rules
 
 VISA_CODES = [
-    "10.1", "10.2", "10.3", "10.4", "10.5", "11.1", "11.2", "11.3", "12.1", "12.2", "12.3",
-    "12.4", "12.5", "12.6.1", "12.6.2", "12.7", "13.1", "13.2", "13.3", "13.4", "13.5", "13.6",
-    "13.7", "13.8", "13.9",
+    "10.1",
+    "10.2",
+    "10.3",
+    "10.4",
+    "10.5",
+    "11.1",
+    "11.2",
+    "11.3",
+    "12.1",
+    "12.2",
+    "12.3",
+    "12.4",
+    "12.5",
+    "12.6.1",
+    "12.6.2",
+    "12.7",
+    "13.1",
+    "13.2",
+    "13.3",
+    "13.4",
+    "13.5",
+    "13.6",
+    "13.7",
+    "13.8",
+    "13.9",
 ]
 MC_CURRENT = ["4808", "4834", "4837", "4849", "4853", "4870", "4871", "4850", "4999"]
 MC_LEGACY = {
-    "4807": "4808", "4812": "4808", "4831": "4834", "4842": "4834", "4846": "4834",
-    "4840": "4837", "4863": "4837", "4841": "4853", "4854": "4853", "4855": "4853",
-    "4859": "4853", "4860": "4853",
+    "4807": "4808",
+    "4812": "4808",
+    "4831": "4834",
+    "4842": "4834",
+    "4846": "4834",
+    "4840": "4837",
+    "4863": "4837",
+    "4841": "4853",
+    "4854": "4853",
+    "4855": "4853",
+    "4859": "4853",
+    "4860": "4853",
 }
 NACHA_CODES = (
     [f"R{n:02d}" for n in range(1, 40)]
@@ -23,10 +54,20 @@ NACHA_CODES = (
     + [f"R{n}" for n in range(71, 78)]
     + [f"R{n}" for n in range(80, 86)]
 )
-VISA_STAGES = ("dispute", "dispute_response", "pre_arbitration", "pre_arbitration_response",
-               "arbitration")
-MC_STAGES = ("chargeback", "second_presentment", "pre_arbitration", "pre_arbitration_response",
-             "arbitration")
+VISA_STAGES = (
+    "dispute",
+    "dispute_response",
+    "pre_arbitration",
+    "pre_arbitration_response",
+    "arbitration",
+)
+MC_STAGES = (
+    "chargeback",
+    "second_presentment",
+    "pre_arbitration",
+    "pre_arbitration_response",
+    "arbitration",
+)
 TODAY = date(2026, 6, 1)
 
 
@@ -95,8 +136,13 @@ def test_r16_has_the_ofac_wording_before_2028_03_17():
 
 
 @pytest.mark.parametrize(
-    ("code", "flow"), [("10.4", "allocation"), ("11.1", "allocation"), ("12.1", "collaboration"),
-                       ("13.1", "collaboration")],
+    ("code", "flow"),
+    [
+        ("10.4", "allocation"),
+        ("11.1", "allocation"),
+        ("12.1", "collaboration"),
+        ("13.1", "collaboration"),
+    ],
 )
 def test_visa_flow_follows_the_category(code, flow):
     assert rules.reason_code("visa", code).flow == flow
@@ -108,8 +154,11 @@ def test_mastercard_prearbitration_optional_codes(code):
 
 
 def test_only_three_mastercard_current_codes_have_optional_prearbitration():
-    flagged = {r.code for r in rules.reason_codes("mastercard")
-               if r.prearbitration_optional and r.maps_to is None}
+    flagged = {
+        r.code
+        for r in rules.reason_codes("mastercard")
+        if r.prearbitration_optional and r.maps_to is None
+    }
     assert flagged == {"4808", "4870", "4871"}
 
 
@@ -122,8 +171,10 @@ def test_legacy_code_inherits_the_optional_prearbitration_flag():
 
 
 def test_nacha_unauthorized_codes_have_the_unauthorized_class():
-    classes = {c: rules.reason_code("nacha", c, on=TODAY).return_class
-               for c in ("R05", "R07", "R10", "R11", "R29", "R51")}
+    classes = {
+        c: rules.reason_code("nacha", c, on=TODAY).return_class
+        for c in ("R05", "R07", "R10", "R11", "R29", "R51")
+    }
     assert set(classes.values()) == {"unauthorized"}
 
 
@@ -151,8 +202,12 @@ def test_reinitiable_codes_are_r01_and_r09():
 
 
 def test_every_short_name_fits_a_queue_column():
-    too_long = [(r.network, r.code) for n in rules.NETWORKS for r in rules.reason_codes(n)
-                if len(r.short_name) > 32]
+    too_long = [
+        (r.network, r.code)
+        for n in rules.NETWORKS
+        for r in rules.reason_codes(n)
+        if len(r.short_name) > 32
+    ]
     assert too_long == []
 
 
@@ -223,7 +278,10 @@ def test_nacha_stages_include_the_agreed_names():
 @pytest.mark.parametrize("code", ["10.1", "11.3"])
 def test_allocation_codes_have_no_dispute_response(code):
     assert rules.reason_code("visa", code).stages == (
-        "dispute", "pre_arbitration", "pre_arbitration_response", "arbitration"
+        "dispute",
+        "pre_arbitration",
+        "pre_arbitration_response",
+        "arbitration",
     )
 
 
@@ -247,7 +305,7 @@ def test_legacy_code_uses_the_current_codes_rule():
 
 
 def test_stage_not_applicable_says_which_stages_apply():
-    with pytest.raises(rules.StageNotApplicable, match="allocation flow.*its stages: dispute"):
+    with pytest.raises(rules.StageNotApplicable, match=r"allocation flow.*its stages: dispute"):
         rules.stage_rule("visa", "10.4", "dispute_response")
 
 
@@ -257,7 +315,7 @@ def test_unknown_stage_name_is_not_applicable():
 
 
 def test_unknown_code_raises_unknown_reason_code():
-    with pytest.raises(rules.UnknownReasonCode, match="Visa has no reason code '14.1'"):
+    with pytest.raises(rules.UnknownReasonCode, match=r"Visa has no reason code '14.1'"):
         rules.reason_code("visa", "14.1")
 
 
@@ -268,8 +326,13 @@ def test_unknown_network_raises():
 
 @pytest.mark.parametrize(
     "error",
-    [rules.UnknownReasonCode, rules.CodeNotInForce, rules.StageNotApplicable,
-     rules.WindowNotPublished, rules.UnknownNetwork],
+    [
+        rules.UnknownReasonCode,
+        rules.CodeNotInForce,
+        rules.StageNotApplicable,
+        rules.WindowNotPublished,
+        rules.UnknownNetwork,
+    ],
 )
 def test_lookup_errors_are_rule_lookup_errors_and_value_errors(error):
     assert issubclass(error, rules.RuleLookupError) and issubclass(error, ValueError)

@@ -43,7 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--n", type=int, default=1_000_000)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
-            "--with-explanations", action="store_true",
+            "--with-explanations",
+            action="store_true",
             help="also format each deadline's explanation sentence (it is lazy otherwise)",
         )
 

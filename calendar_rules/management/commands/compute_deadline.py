@@ -29,11 +29,18 @@ class Command(BaseCommand):
         parser.add_argument("--code", required=True, help="reason code, e.g. 13.1, 4853, R10")
         parser.add_argument("--stage", required=True, help="e.g. dispute_response, return")
         parser.add_argument(
-            "--from", dest="anchor", required=True, type=iso_date, metavar="YYYY-MM-DD",
+            "--from",
+            dest="anchor",
+            required=True,
+            type=iso_date,
+            metavar="YYYY-MM-DD",
             help="the anchor date the stage's clock starts from",
         )
         parser.add_argument(
-            "--alt-date", dest="alt_date", type=iso_date, metavar="YYYY-MM-DD",
+            "--alt-date",
+            dest="alt_date",
+            type=iso_date,
+            metavar="YYYY-MM-DD",
             help="alternative anchor (expected receipt or delivery date) where the rule has one",
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -1,0 +1,74 @@
+"""recompute_deadlines: every open dispute recomputed from the tables; what moved reported."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+
+from disputes import deadlines, services
+from disputes.models import Dispute, business_today
+from tests.factories import open_dispute
+
+pytestmark = pytest.mark.django_db
+
+
+def _drift(dispute, days=3):
+    """Make a stored deadline disagree with the tables, as a rule-table change would."""
+    Dispute.objects.filter(pk=dispute.pk).update(
+        network_due=dispute.network_due + timedelta(days=days), rules_version="old"
+    )
+
+
+def test_a_drifted_deadline_is_put_back_and_reported(capsys):
+    dispute = open_dispute(network="visa", code="13.1")
+    untouched = open_dispute(network="nacha", code="R01")
+    expected = dispute.network_due
+    _drift(dispute)
+    call_command("recompute_deadlines")
+    out = capsys.readouterr().out
+    assert "Checked 2 open disputes" in out
+    assert "1 changed, 1 with a due date that moved" in out
+    assert "visa:13.1:dispute_response: 1 disputes, network due -3 days" in out
+    assert dispute.case_id in out
+    dispute.refresh_from_db()
+    assert (dispute.network_due, dispute.rules_version) == (expected, untouched.rules_version)
+
+
+def test_a_dry_run_writes_nothing(capsys):
+    dispute = open_dispute()
+    _drift(dispute)
+    call_command("recompute_deadlines", dry_run=True)
+    assert "Dry run: nothing written." in capsys.readouterr().out
+    dispute.refresh_from_db()
+    assert dispute.rules_version == "old"
+
+
+def test_closed_disputes_are_left_alone(lead):
+    dispute = open_dispute()
+    services.transition_dispute(
+        dispute_id=dispute.pk, name="accept_liability", actor=lead, on=business_today()
+    )
+    report = deadlines.recompute_open_deadlines()
+    assert report.checked == 0
+
+
+def test_a_dispute_changed_between_read_and_write_is_left_to_the_transition(lead):
+    dispute = open_dispute()
+    _drift(dispute)
+    stale = Dispute.objects.filter(pk=dispute.pk).values_list(*deadlines._READ_FIELDS).get()
+    snapshot = deadlines._Snapshot(stale)
+    deadlines.apply_deadline(snapshot)
+    services.transition_dispute(
+        dispute_id=dispute.pk, name="claim", actor=lead, assignee=lead
+    )  # bumps the version
+    report = deadlines.RecomputeReport()
+    deadlines._write([snapshot], report)
+    assert (report.written, report.skipped) == (0, 1)
+    assert Dispute.objects.get(pk=dispute.pk).rules_version == "old"
+
+
+def test_recomputing_twice_changes_nothing_the_second_time():
+    _drift(open_dispute())
+    assert deadlines.recompute_open_deadlines().written == 1
+    second = deadlines.recompute_open_deadlines()
+    assert (second.checked, second.changed, second.written) == (1, 0, 0)
