@@ -1,9 +1,12 @@
 from django.urls import path
 
-from .views import dispute
+from .views import calendar
 
 app_name = "calendar"
 
 urlpatterns = [
-    path("", dispute.calendar, name="view"),
+    path("", calendar.calendar, name="view"),
+    path("day/<str:day>/", calendar.day, name="day"),
+    path("feed/", calendar.feed_link, name="feed_link"),
+    path("feed/<str:token>.ics", calendar.feed, name="feed"),
 ]

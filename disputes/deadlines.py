@@ -3,7 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from calendar_rules import deadlines, rules
+from calendar_rules import calendars, deadlines, rules
 
 from . import states
 
@@ -36,7 +36,7 @@ def apply_deadline(dispute) -> deadlines.Deadline | None:
     clock = states.clock_for(dispute.network, dispute.flow, dispute.stage)
     try:
         deadline = current_deadline(dispute)
-    except rules.RuleLookupError as exc:
+    except (rules.RuleLookupError, calendars.CalendarRangeError) as exc:
         deadline, why = None, f"No deadline computed: {exc}"
     else:
         why = ""

@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils.text import slugify
 
-from calendar_rules import calendars
+from calendar_rules import calendars, rules
 
 from .choices import Network, Outcome, Rail, ReferenceKind, Stage, TransactionType, WorkState
 from .deadlines import apply_deadline
@@ -138,6 +138,7 @@ NACHA_CODES = {
     "R06": 1,
     "R23": 1,
 }
+WSUD_CODES = {c.code for c in rules.reason_codes("nacha") if c.wsud_required}
 EXTENDED_NACHA = {"R05", "R07", "R10", "R11", "R37", "R51", "R52", "R53", "R33", "R38"}
 
 NETWORK_STEPS = {
@@ -583,6 +584,8 @@ class DisputeFactory:
             return ["nacha_provide_authorization_proof", "nacha_receive_return"]
         if network == Network.NACHA and code in ("R01", "R09") and self.rng.random() < 0.5:
             return ["nacha_reinitiate"]
+        if network == Network.NACHA and code not in WSUD_CODES:
+            return ["nacha_dishonor", "nacha_receive_contest"]
         return NETWORK_STEPS[(network, _flow_of(network, code))]
 
     def _outcome(self, taken):

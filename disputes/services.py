@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
+from calendar_rules import nacha
+
 from . import states
 from .choices import Stage, WorkState
 from .deadlines import apply_deadline
@@ -37,18 +39,18 @@ class TransitionRefused(DisputeError):
 
 
 CONDITION_REASONS = {
-    states.within_dishonor_window: (
-        "the dishonor window has closed: a return may be dishonored only within "
-        f"{states.NACHA_DISHONOR_BANKING_DAYS} banking days of its settlement"
+    states.within_dishonor_window: lambda d: (
+        "the dishonor window has closed: the return settled on "
+        f"{d.return_settled_on} and could be dishonored until "
+        f"{nacha.dishonor_deadline(d.return_settled_on)}"
+        if d.return_settled_on
+        else "the return's settlement date is not recorded"
     ),
-    states.may_reinitiate: (
-        "only R01 and R09 returns may be reinitiated, at most "
-        f"{states.NACHA_REINITIATION_MAX} times and within "
-        f"{states.NACHA_REINITIATION_DAYS} days of the original settlement"
-    ),
-    states.our_deadline_passed: "our response window has not closed yet",
-    states.is_mastercard_prearbitration_optional: (
-        "pre-arbitration is required for this reason code before arbitration"
+    states.may_reinitiate: lambda d: states.reinitiation(d).reason,
+    states.requires_wsud: lambda d: f"{d.reason_code} returns carry no WSUD to request",
+    states.our_deadline_passed: lambda d: "our response window has not closed yet",
+    states.is_mastercard_prearbitration_optional: lambda d: (
+        f"pre-arbitration is required for {d.reason_code} before arbitration"
     ),
 }
 
@@ -86,7 +88,7 @@ def refusal_reason(dispute, name: str) -> str:
             reason = CONDITION_REASONS.get(condition)
             if reason is None:
                 return f"{label} does not apply to a {dispute} ({dispute.reason_code})."
-            return f"{label} refused: {reason}."
+            return f"{label} refused: {reason(dispute)}."
     return f"{label} is not possible now."
 
 

@@ -26,7 +26,7 @@ from datetime import date
 
 from django_fsm import RETURN_VALUE, transition
 
-from calendar_rules import calendars, rules
+from calendar_rules import nacha, rules
 
 from .choices import OPEN_WORK_STATES, Network, Outcome, Party, Stage, WorkState
 
@@ -48,9 +48,6 @@ DECIDABLE_STAGES = [s for s in OPEN_STAGES if s not in ENTRY_STAGES]
 
 NACHA_DISHONOR_CODES = ("R61", "R67", "R68", "R69", "R70")
 NACHA_CONTEST_CODES = ("R71", "R72", "R73", "R74", "R75", "R76", "R77")
-NACHA_DISHONOR_BANKING_DAYS = 5  # Nacha: dishonor within 5 banking days of the return's settlement
-NACHA_REINITIATION_MAX = 2
-NACHA_REINITIATION_DAYS = 180
 
 
 # --- conditions: plain functions of the instance, so the graph can be drawn ---------------------
@@ -77,23 +74,30 @@ def is_nacha(dispute) -> bool:
 
 
 def within_dishonor_window(dispute) -> bool:
-    """No dishonor after the dishonor window: 5 banking days after the return settled."""
+    """No dishonor after the dishonor window (Nacha: 5 banking days after the return settled;
+    the figure comes from the rule table)."""
     if dispute.return_settled_on is None:
         return False
-    last_day = calendars.FED.add_banking_days(
-        dispute.return_settled_on, NACHA_DISHONOR_BANKING_DAYS
+    return dispute.business_today() <= nacha.dishonor_deadline(dispute.return_settled_on)
+
+
+def requires_wsud(dispute) -> bool:
+    """A WSUD copy exists only for the codes that need one (R05, R07, R10, R11, R37, R51, R53)."""
+    return is_nacha(dispute) and dispute.reason.wsud_required
+
+
+def reinitiation(dispute) -> nacha.Reinitiation:
+    """Whether the entry may be reinitiated today, and why (R01/R09, twice, 180 days)."""
+    return nacha.reinitiation_allowed(
+        dispute.reason_code,
+        dispute.transaction.settlement_date,
+        dispute.business_today(),
+        dispute.reinitiation_count,
     )
-    return dispute.business_today() <= last_day
 
 
 def may_reinitiate(dispute) -> bool:
-    """R01/R09 only, at most twice, within 180 days of the original settlement."""
-    if not is_nacha(dispute) or not dispute.reason.reinitiable:
-        return False
-    if dispute.reinitiation_count >= NACHA_REINITIATION_MAX:
-        return False
-    settled = dispute.transaction.settlement_date
-    return (dispute.business_today() - settled).days <= NACHA_REINITIATION_DAYS
+    return is_nacha(dispute) and reinitiation(dispute).allowed
 
 
 def our_deadline_passed(dispute) -> bool:
@@ -439,7 +443,7 @@ class NachaMachine:
         field="stage",
         source=Stage.RETURN,
         target=Stage.WSUD_REQUESTED,
-        conditions=[is_nacha],
+        conditions=[is_nacha, requires_wsud],
         permission=P_WORK,
         custom=_stage("Request WSUD copy", Party.ASTRA),
     )

@@ -7,4 +7,6 @@ app_name = "disputes"
 urlpatterns = [
     path("", queue.queue, name="queue"),
     path("<int:pk>/", dispute.detail, name="detail"),
+    path("<int:pk>/transition/<str:name>/", dispute.transition, name="transition"),
+    path("<int:pk>/notes/", dispute.add_note, name="add_note"),
 ]

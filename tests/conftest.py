@@ -1,6 +1,10 @@
 import pytest
 
-from tests.factories import UserFactory
+
+def UserFactory(**kwargs):  # imported lazily, so pure tests run without Django
+    from tests.factories import UserFactory as factory
+
+    return factory(**kwargs)
 
 
 @pytest.fixture

@@ -1,17 +1,195 @@
-from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import get_object_or_404, render
+"""The dispute page: header, deadlines, the transitions the user may take, timeline, notes and
+related disputes.
 
-from ..models import Dispute
+Changes go through ``disputes.services``. An HTMX request gets the re-rendered page body (the
+``#dispute-page`` element); a plain form post is redirected back (PRG) on success. A refusal is
+shown inline on the form that caused it, with 409 for a stale version, 403 for a role that may
+not act and 422 for a refused transition or invalid input.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
+
+from .. import detail_selectors, services
+from ..forms import NoteForm, TransitionForm
+from ..choices import Outcome, Party, Stage, WorkState
+from ..models import Dispute, business_today
+
+FULL_PAGE = "disputes/detail.html"
+PAGE_BODY = "disputes/_detail_body.html"
+
+
+def _load(pk) -> Dispute:
+    try:
+        return detail_selectors.dispute_for_page(pk)
+    except Dispute.DoesNotExist:
+        raise Http404("No such dispute.") from None
+
+
+def _offered(dispute, user) -> list[dict]:
+    """The transitions to show as buttons: those the user may take now, minus claiming a
+    dispute that is already theirs."""
+    return [
+        spec
+        for spec in services.available_transitions(dispute=dispute, user=user)
+        if not (spec["name"] == "claim" and dispute.assignee_id == user.pk)
+    ]
+
+
+GROUPS = ("work", "network", "ending")
+
+
+def _presented(spec: dict, dispute) -> dict:
+    """The spec with what the page says about it: its group and what taking it does."""
+    if spec.get("outcome"):
+        group, effect = "ending", f"Closes the dispute: {Outcome(spec['outcome']).label.lower()}."
+    elif spec.get("needs_date"):
+        group, effect = "network", f"Stage → {Stage(spec['target']).label.lower()}."
+        if spec.get("party") == Party.COUNTERPARTY:
+            who = detail_selectors.counterparty_name(dispute)
+            effect = f"Records a move by {who}. {effect}"
+    elif spec["name"] == "claim":
+        group, effect = "work", "Assigns the dispute to you."
+    elif spec["name"] == "assign":
+        group, effect = "work", "Assigns the dispute."
+    else:
+        group, effect = "work", f"State → {WorkState(spec['target']).label.lower()}."
+    return {**spec, "group": group, "effect": effect}
+
+
+def _transition_forms(dispute, user, today, bound=None):
+    """(spec, form) per offered transition, work first, endings last; ``bound`` replaces the
+    form of one transition."""
+    assignees = None
+    forms = []
+    offered = [_presented(spec, dispute) for spec in _offered(dispute, user)]
+    offered.sort(key=lambda spec: GROUPS.index(spec["group"]))
+    for spec in offered:
+        if bound is not None and bound.spec["name"] == spec["name"]:
+            forms.append((spec, bound))
+            continue
+        if spec.get("needs_assignee") and assignees is None:
+            assignees = detail_selectors.assignable_users()
+        form = TransitionForm(
+            initial={"version": dispute.version},
+            spec=spec,
+            dispute=dispute,
+            today=today,
+            assignees=assignees,
+        )
+        forms.append((spec, form))
+    return forms
+
+
+def _render(request, dispute, *, status=200, bound=None, error=None, note_form=None, notice=""):
+    """The whole page, or for HTMX only its body. ``error`` is (transition name, message)."""
+    today = business_today()
+    user = request.user
+    context = {
+        "dispute": dispute,
+        "today": today,
+        "reason": dispute.reason,
+        "deadline": detail_selectors.deadline_panel(dispute, today),
+        "transition_forms": _transition_forms(dispute, user, today, bound=bound),
+        "error": error,
+        "timeline": detail_selectors.timeline(dispute),
+        "related": detail_selectors.related_disputes(dispute),
+        "can_add_note": user.has_perm("disputes.add_note"),
+        "note_form": note_form or NoteForm(),
+        "notice": notice,
+    }
+    template = PAGE_BODY if request.htmx else FULL_PAGE
+    return render(request, template, context, status=status)
 
 
 @login_required
 @permission_required("disputes.view_dispute", raise_exception=True)
 def detail(request, pk):
-    dispute = get_object_or_404(Dispute.objects.select_related("client", "transaction"), pk=pk)
-    return render(request, "disputes/detail.html", {"dispute": dispute})
+    return _render(request, _load(pk))
 
 
+@require_POST
 @login_required
 @permission_required("disputes.view_dispute", raise_exception=True)
-def calendar(request):
-    return render(request, "disputes/calendar.html", {})
+def transition(request, pk, name):
+    """Take transition ``name`` with the posted comment and parameters."""
+    dispute = _load(pk)
+    try:
+        spec = {"name": name, **services.transition_custom(dispute, name)}
+    except services.TransitionRefused as exc:
+        return _render(request, dispute, status=422, error=(name, str(exc)))
+    assignees = detail_selectors.assignable_users() if spec.get("needs_assignee") else None
+    form = TransitionForm(
+        request.POST, spec=spec, dispute=dispute, today=business_today(), assignees=assignees
+    )
+    if not form.is_valid():
+        refusal = _why_not_offered(dispute, request.user, name, request.POST.get("version"))
+        if refusal is not None:
+            return _refused(request, dispute, name, refusal)
+        return _render(request, dispute, status=422, bound=form)
+    try:
+        dispute = services.transition_dispute(
+            dispute_id=dispute.pk,
+            name=name,
+            actor=request.user,
+            expected_version=form.cleaned_data["version"],
+            comment=form.cleaned_data["comment"].strip(),
+            **form.transition_params(request.user),
+        )
+    except (services.DisputeError, PermissionDenied) as exc:
+        return _refused(request, _load(pk), name, exc)
+    return _done(request, _load(pk), f"{spec.get('label', name)}: done.")
+
+
+def _why_not_offered(dispute, user, name, posted_version):
+    """For a post whose input did not validate: the refusal the service would give if the
+    transition is not one this user may take now (stale, refused, or not their role's), so
+    that a refusal is not reported as a missing field. None when it is on offer."""
+    if any(spec["name"] == name for spec in _offered(dispute, user)):
+        return None
+    if str(dispute.version) != str(posted_version):
+        return services.StaleDispute(dispute)
+    if not can_proceed(getattr(dispute, name)):
+        return services.TransitionRefused(services.refusal_reason(dispute, name))
+    label = services.transition_custom(dispute, name).get("label", name)
+    return PermissionDenied(f"Your role may not take “{label}” on a dispute.")
+
+
+def _refused(request, dispute, name, exc):
+    if isinstance(exc, services.StaleDispute):
+        status = 409
+    elif isinstance(exc, PermissionDenied):
+        status = 403
+    else:
+        status = 422
+    return _render(request, dispute, status=status, error=(name, str(exc)))
+
+
+def _done(request, dispute, notice):
+    if request.htmx:
+        return _render(request, dispute, notice=notice)
+    messages.success(request, notice)
+    return redirect(dispute)
+
+
+@require_POST
+@login_required
+@permission_required("disputes.view_dispute", raise_exception=True)
+def add_note(request, pk):
+    dispute = _load(pk)
+    if not request.user.has_perm("disputes.add_note"):
+        return _render(request, dispute, status=403, error=("note", "Your role may not add notes."))
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render(request, dispute, status=422, note_form=form)
+    try:
+        services.add_note(dispute=dispute, author=request.user, body=form.cleaned_data["body"])
+    except ValidationError as exc:
+        form.add_error("body", exc.messages[0])
+        return _render(request, dispute, status=422, note_form=form)
+    return _done(request, dispute, "Note added.")

@@ -211,7 +211,7 @@ def test_another_networks_transition_is_refused(lead):
 def test_mastercard_arbitration_without_pre_arbitration_is_refused_where_it_is_required(lead):
     dispute = open_dispute(network=Network.MASTERCARD, code="4837")
     dispute = step(dispute, "mc_submit_second_presentment", lead)
-    with pytest.raises(services.TransitionRefused, match="pre-arbitration is required"):
+    with pytest.raises(services.TransitionRefused, match="pre-arbitration is required for 4837"):
         step(dispute, "mc_receive_arbitration", lead)
 
 
@@ -233,7 +233,7 @@ def test_a_dishonor_needs_a_dishonor_code(lead):
 
 def test_only_r01_and_r09_may_be_reinitiated(lead):
     dispute = open_dispute(network=Network.NACHA, code="R02")
-    with pytest.raises(services.TransitionRefused, match="only R01 and R09"):
+    with pytest.raises(services.TransitionRefused, match="may be reinitiated only after the cause"):
         step(dispute, "nacha_reinitiate", lead)
 
 
@@ -251,7 +251,7 @@ def test_reinitiation_is_refused_after_180_days(lead):
     dispute = open_dispute(
         network=Network.NACHA, code="R01", settlement_date=TODAY() - timedelta(days=181)
     )
-    with pytest.raises(services.TransitionRefused, match="within 180 days"):
+    with pytest.raises(services.TransitionRefused, match="past the 180-day limit"):
         step(dispute, "nacha_reinitiate", lead)
 
 
@@ -360,3 +360,9 @@ def test_bulk_assignment_reports_each_refusal(lead, agent):
     )
     assert done == [open_one.pk]
     assert set(refused) == {closed.pk, 999999}
+
+
+def test_a_wsud_copy_is_only_requested_for_codes_that_have_one(lead):
+    dispute = open_dispute(network=Network.NACHA, code="R01")
+    with pytest.raises(services.TransitionRefused, match="R01 returns carry no WSUD"):
+        step(dispute, "nacha_request_wsud", lead)
