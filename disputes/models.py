@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin
 
-from calendar_rules import calendars, rules
+from calendar_rules import calendars, nacha, rules
 
 from . import states
 from .choices import (
@@ -280,6 +280,21 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and self.internal_due is not None and self.internal_due < today
+
+    def return_timeliness(self):
+        """NACHA: whether the return arrived within its time frame and, if late, the R68
+        dishonor deadline (calendar_rules.nacha). None for card disputes, or before the return
+        has settled."""
+        if self.network != Network.NACHA or self.return_settled_on is None:
+            return None
+        try:
+            return nacha.check_return_timeliness(
+                self.reason_code,
+                original_settlement=self.transaction.settlement_date,
+                return_settlement=self.return_settled_on,
+            )
+        except rules.RuleLookupError:
+            return None
 
     def urgency(self, today: date) -> "Urgency":
         """How pressing the dispute is, in words and a level the pages colour by."""

@@ -366,3 +366,23 @@ def test_a_wsud_copy_is_only_requested_for_codes_that_have_one(lead):
     dispute = open_dispute(network=Network.NACHA, code="R01")
     with pytest.raises(services.TransitionRefused, match="R01 returns carry no WSUD"):
         step(dispute, "nacha_request_wsud", lead)
+
+
+def test_a_late_return_says_it_can_be_dishonored_with_r68():
+    settled = TODAY() - timedelta(days=10)
+    dispute = open_dispute(
+        network=Network.NACHA, code="R01", stage_started_on=TODAY(), settlement_date=settled
+    )
+    verdict = dispute.return_timeliness()
+    assert verdict.untimely
+    assert verdict.dishonor_code == "R68"
+    assert verdict.dishonor_due > TODAY()
+
+
+def test_a_return_in_time_is_timely_and_card_disputes_have_no_verdict():
+    settled = TODAY() - timedelta(days=1)
+    dispute = open_dispute(
+        network=Network.NACHA, code="R10", stage_started_on=TODAY(), settlement_date=settled
+    )
+    assert dispute.return_timeliness().timely
+    assert open_dispute(network=Network.VISA, code="13.1").return_timeliness() is None
