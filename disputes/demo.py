@@ -7,6 +7,7 @@ audit rows are hash-chained exactly as the service writes them.
 """
 
 import json
+import multiprocessing
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils.text import slugify
 
 from calendar_rules import calendars, rules
@@ -346,12 +347,12 @@ def ensure_clients(cs_user, rng):
 class DisputeFactory:
     """Draws one realistic dispute (transaction, dispute, audit rows) at a time."""
 
-    def __init__(self, *, rng, clients, agents, lead, today, book):
+    def __init__(self, *, rng, clients, agents, lead, today, book, ach_ids):
         self.rng, self.clients, self.agents, self.lead = rng, clients, agents, lead
         self.today, self.book = today, book
         self.tz = ZoneInfo(settings.OPS_TIME_ZONE)
         self.fingerprints = {c.pk: [self._hex(16) for _ in range(40)] for c in clients}
-        self.ach_ids = dict(AchCompany.objects.values_list("client_id", "company_id"))
+        self.ach_ids = ach_ids
         self.weights = {
             k: (list(v), list(v.values()))
             for k, v in {
@@ -670,39 +671,51 @@ def chain(rows):
         prev = row.row_hash
 
 
-def seed(*, disputes: int, seed_value: int, chunk: int = 20000, progress=None) -> dict:
-    """Create the people, clients and ``disputes`` disputes. Returns counts."""
+_CHUNK_CONTEXT: dict = {}
+
+
+def seed(
+    *, disputes: int, seed_value: int, chunk: int = 10000, progress=None, workers: int = 2
+) -> dict:
+    """Create the people, clients and ``disputes`` disputes. Returns counts.
+
+    On PostgreSQL the chunks are drawn and copied by ``workers`` processes at once, so one
+    core draws rows while the other ingests them. Each chunk has its own id range and random
+    stream, so the data depends only on ``seed_value`` and ``chunk``, not on the workers."""
     rng = random.Random(seed_value)
     with transaction.atomic():
         users, agents = ensure_people()
         clients = ensure_clients(users["customer_success"], rng)
-    factory = DisputeFactory(
-        rng=rng,
+    postgres = connection.vendor == "postgresql"
+    writer = CopyWriter() if postgres else BulkWriter()
+    first_dispute, first_txn = writer.next_ids()
+    jobs = [
+        (index, first_dispute + start, first_txn + start, min(chunk, disputes - start))
+        for index, start in enumerate(range(0, disputes, chunk))
+    ]
+    _CHUNK_CONTEXT.update(
+        seed_value=seed_value,
         clients=clients,
         agents=agents,
         lead=users["ops_lead"],
         today=business_today(),
+        ach_ids=dict(AchCompany.objects.values_list("client_id", "company_id")),
+        writer=writer,
         book=ScenarioBook(),
     )
-    writer = CopyWriter() if connection.vendor == "postgresql" else BulkWriter()
-    next_dispute, next_txn = writer.next_ids()
     made = rows_made = 0
-    while made < disputes:
-        size = min(chunk, disputes - made)
-        txns, batch, rows = [], [], []
-        for _ in range(size):
-            txn, dispute, history = factory.draw(next_dispute, next_txn)
-            chain(history)
-            txns.append(txn)
-            batch.append(dispute)
-            rows.extend(history)
-            next_dispute += 1
-            next_txn += 1
-        writer.write(txns, batch, rows)
-        made += size
-        rows_made += len(rows)
-        if progress:
-            progress(made)
+    if postgres and workers > 1 and len(jobs) > 1:
+        connections.close_all()  # each process opens its own
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for size, rows in pool.imap_unordered(_make_chunk, jobs):
+                made, rows_made = made + size, rows_made + rows
+                if progress:
+                    progress(made)
+    else:
+        for size, rows in map(_make_chunk, jobs):
+            made, rows_made = made + size, rows_made + rows
+            if progress:
+                progress(made)
     writer.finish()
     return {
         "disputes": made,
@@ -710,6 +723,30 @@ def seed(*, disputes: int, seed_value: int, chunk: int = 20000, progress=None) -
         "clients": len(clients),
         "users": len(users) + len(agents) - 1,
     }
+
+
+def _make_chunk(job) -> tuple[int, int]:
+    """Draw and write one chunk of disputes; returns (disputes, audit rows)."""
+    index, next_dispute, next_txn, size = job
+    context = _CHUNK_CONTEXT
+    factory = DisputeFactory(
+        rng=random.Random(f"{context['seed_value']}:{index}"),
+        clients=context["clients"],
+        agents=context["agents"],
+        lead=context["lead"],
+        today=context["today"],
+        book=context["book"],
+        ach_ids=context["ach_ids"],
+    )
+    txns, batch, rows = [], [], []
+    for offset in range(size):
+        txn, dispute, history = factory.draw(next_dispute + offset, next_txn + offset)
+        chain(history)
+        txns.append(txn)
+        batch.append(dispute)
+        rows.extend(history)
+    context["writer"].write(txns, batch, rows)
+    return size, len(rows)
 
 
 class BulkWriter:
