@@ -82,3 +82,15 @@ def test_check_deploy_reports_nothing_with_debug_off_and_real_secrets():
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_seeding_writes_every_chunk_once_with_intact_chains():
+    from disputes import demo
+
+    counts = demo.seed(disputes=2000, seed_value=11, chunk=300, workers=2)
+    assert counts["disputes"] == 2000
+    ids = sorted(Dispute.objects.values_list("id", flat=True))
+    assert ids == list(range(ids[0], ids[0] + 2000))
+    assert DisputeTransition.objects.count() == counts["audit_rows"]
+    assert verify_chains()[1] == []
