@@ -8,11 +8,11 @@ source; the page renders every entry the same way.
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from calendar_rules import calendars, rules
@@ -34,6 +34,18 @@ def display_name(user) -> str:
     if user is None:
         return "System"
     return user.get_full_name() or user.get_username()
+
+
+def reason_family(dispute: Dispute) -> str:
+    """Where the reason code sits in its network's table, in words: "Category 13 ·
+    Collaboration flow", "Fraud", "Unauthorized return" ("" when it would repeat the name)."""
+    reason = dispute.reason
+    if dispute.network == Network.VISA:
+        return f"Category {reason.category} · {reason.flow.capitalize()} flow"
+    if dispute.network == Network.NACHA:
+        return f"{(reason.return_class or 'other').capitalize()} return"
+    family = (reason.category or "").replace("_", " ").capitalize()
+    return "" if family.lower() == reason.name.lower() else family
 
 
 # --- the timeline ---------------------------------------------------------------------------
@@ -98,10 +110,8 @@ def _facts(details: dict, currency: str) -> tuple[tuple[str, str], ...]:
         if key in HIDDEN_FACTS or value in (None, ""):
             continue
         if key == "recovered_amount":
-            try:
+            with suppress(InvalidOperation, TypeError):
                 value = money(Decimal(value), currency)
-            except (InvalidOperation, TypeError):
-                pass
         facts.append((FACT_LABELS.get(key, key.replace("_", " ").capitalize()), str(value)))
     return tuple(facts)
 
@@ -222,6 +232,7 @@ class DeadlinePanel:
     rule_note: str = ""
     earliest_filing: date | None = None
     rules_moved_to: date | None = None  # today's tables give another network date
+    return_verdict: object = None  # NACHA: calendar_rules.nacha.ReturnTimeliness
 
 
 def counterparty_name(dispute: Dispute) -> str:
@@ -248,6 +259,8 @@ def deadline_panel(dispute: Dispute, today: date) -> DeadlinePanel:
     ]
     if dispute.is_open and dispute.network_due:
         _add_rule_details(dispute, panel)
+    if dispute.is_open:
+        panel.return_verdict = dispute.return_timeliness()
     return panel
 
 
@@ -287,13 +300,3 @@ def _add_rule_details(dispute: Dispute, panel: DeadlinePanel) -> None:
     panel.earliest_filing = deadline.earliest_filing_date
     if deadline.network_due != dispute.network_due:
         panel.rules_moved_to = deadline.network_due
-
-
-def assignable_users():
-    """Who a dispute may be assigned to: active users whose role may claim disputes."""
-    return (
-        get_user_model()
-        .objects.with_perm("disputes.claim_dispute", include_superusers=False)
-        .filter(is_active=True)
-        .order_by("first_name", "last_name", "username")
-    )

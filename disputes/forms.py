@@ -1,12 +1,16 @@
 """Forms of the dispute page and the calendar. They clean input; the rules live in services."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
-from django.contrib.auth import get_user_model
 
 from .choices import OPEN_WORK_STATES, Network
-from .models import Client
+
+ME, UNASSIGNED = "me", "unassigned"
+
+
+def person_name(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 class TransitionForm(forms.Form):
@@ -22,7 +26,7 @@ class TransitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why, for the audit trail"}),
     )
 
-    def __init__(self, *args, spec: dict, dispute, today: date, assignees=None, **kwargs):
+    def __init__(self, *args, spec: dict, dispute, today: date, people=None, **kwargs):
         # Several transition forms share the page: ids are per transition.
         kwargs.setdefault("auto_id", f"id_{spec['name']}_%s")
         super().__init__(*args, **kwargs)
@@ -47,11 +51,13 @@ class TransitionForm(forms.Form):
                 choices=[("", "Choose a code…"), *((code, code) for code in spec["codes"])],
             )
         if spec.get("needs_assignee"):
-            self.fields["assignee"] = forms.ModelChoiceField(
-                queryset=assignees,
-                empty_label="Choose a person…",
+            self.people = {str(user.pk): user for user in people or ()}
+            self.fields["assignee"] = forms.ChoiceField(
+                choices=[
+                    ("", "Choose a person…"),
+                    *((pk, person_name(user)) for pk, user in self.people.items()),
+                ]
             )
-            self.fields["assignee"].label_from_instance = _person
         if spec.get("outcome") == "won":
             self.fields["recovered_amount"] = forms.DecimalField(
                 label=f"Recovered amount ({dispute.currency})",
@@ -70,6 +76,9 @@ class TransitionForm(forms.Form):
             raise forms.ValidationError("The network processing date cannot be in the future.")
         return on
 
+    def clean_assignee(self):
+        return self.people[self.cleaned_data["assignee"]]
+
     def transition_params(self, actor) -> dict:
         """Keyword arguments for the transition method (after ``is_valid()``)."""
         data = self.cleaned_data
@@ -82,10 +91,6 @@ class TransitionForm(forms.Form):
         if data.get("recovered_amount") is not None:
             params["recovered_amount"] = data["recovered_amount"]
         return params
-
-
-def _person(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 class NoteForm(forms.Form):
@@ -102,47 +107,59 @@ CALENDAR_VIEWS = (("month", "Month"), ("week", "Week"))
 
 
 class CalendarFilterForm(forms.Form):
-    """The calendar's filters, read from the query string (the same names as the queue's)."""
+    """The calendar's filters, read from the query string with the queue's names and values
+    (client slug, assignee username, ``me``, ``unassigned``), so links carry over."""
 
     view = forms.ChoiceField(choices=CALENDAR_VIEWS, required=False)
     date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     network = forms.ChoiceField(choices=[("", "All networks"), *Network.choices], required=False)
-    client = forms.ModelChoiceField(
-        queryset=Client.objects.order_by("name"), required=False, empty_label="All clients"
-    )
+    client = forms.ChoiceField(required=False)
     assignee = forms.ChoiceField(required=False)
     state = forms.ChoiceField(
         choices=[("", "All open states"), *((s.value, s.label) for s in OPEN_WORK_STATES)],
         required=False,
     )
 
-    def __init__(self, *args, assignees=None, **kwargs):
+    FILTERS = ("network", "client", "assignee", "state")
+
+    def __init__(self, *args, clients=(), people=(), **kwargs):
+        """``clients`` is [(id, slug, name)], ``people`` the users a dispute may be assigned to
+        (disputes.selectors.queue_clients / queue_people)."""
         super().__init__(*args, **kwargs)
-        people = assignees if assignees is not None else get_user_model().objects.none()
+        self.client_ids = {slug: pk for pk, slug, _name in clients}
+        self.people_ids = {user.get_username(): user.pk for user in people}
+        self.fields["client"].choices = [
+            ("", "All clients"),
+            *((slug, name) for _pk, slug, name in clients),
+        ]
         self.fields["assignee"].choices = [
             ("", "Anyone"),
-            ("me", "Me"),
-            ("unassigned", "Unassigned"),
-            *((str(user.pk), _person(user)) for user in people),
+            (ME, "Me"),
+            (UNASSIGNED, "Unassigned"),
+            *((user.get_username(), person_name(user)) for user in people),
         ]
 
-    def filters(self) -> dict:
-        """The valid filters, ignoring any value that did not clean (a stale bookmark)."""
+    @property
+    def cleaned(self) -> dict:
+        """The valid values; a value that did not clean (a stale bookmark) is left out."""
         if not self.is_bound:
             return {}
         self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {
-            key: data[key]
-            for key in ("network", "client", "assignee", "state")
-            if data.get(key) not in (None, "")
-        }
+        return getattr(self, "cleaned_data", {})
+
+    def query_params(self) -> dict[str, str]:
+        """The valid filters as they appear in the URL, for links that keep them."""
+        return {key: self.cleaned[key] for key in self.FILTERS if self.cleaned.get(key)}
+
+    def filters(self) -> dict:
+        """The valid filters for ``calendar_selectors.scoped_disputes``: ids for the client and
+        the assignee (or ``me`` / ``unassigned``)."""
+        found = self.query_params()
+        if "client" in found:
+            found["client"] = self.client_ids[found["client"]]
+        if found.get("assignee") not in (None, ME, UNASSIGNED):
+            found["assignee"] = self.people_ids[found["assignee"]]
+        return found
 
     def view_and_date(self, today: date) -> tuple[str, date]:
-        data = getattr(self, "cleaned_data", {}) if self.is_bound else {}
-        view = data.get("view") or "month"
-        return view, data.get("date") or today
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+        return self.cleaned.get("view") or "month", self.cleaned.get("date") or today

@@ -148,6 +148,28 @@ class Transaction(models.Model):
         return f"{self.get_reference_kind_display()} {self.network_reference}"
 
 
+# --- what the queue sorts and searches on (disputes.selectors; the indexes in Dispute.Meta) ---
+
+OPEN_DISPUTE = Q(state__in=OPEN_WORK_STATES)
+
+
+def choice_rank(field: str, values) -> models.Case:
+    """An integer that orders a choice field in workflow order instead of by its stored value.
+    The queue sorts by it and an index holds it: reorder only together with a migration."""
+    return models.Case(
+        *(
+            models.When(**{field: value}, then=models.Value(rank))
+            for rank, value in enumerate(values)
+        ),
+        default=models.Value(len(values)),
+        output_field=models.IntegerField(),
+    )
+
+
+STATE_RANK = choice_rank("state", WorkState.values)
+STAGE_RANK = choice_rank("stage", Stage.values)
+
+
 class DisputeQuerySet(models.QuerySet):
     def open(self):
         return self.filter(state__in=OPEN_WORK_STATES)
@@ -239,6 +261,54 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             models.Index(fields=["assignee", "state", "internal_due"], name="dispute_assignee_idx"),
             models.Index(fields=["client", "state", "internal_due"], name="dispute_client_idx"),
             models.Index(fields=["network_due"], name="dispute_network_due_idx"),
+            # The queue (disputes.selectors.for_queue) pages through open disputes by keyset: one
+            # partial index per sort, (sort key, id), so any page is a short range scan.
+            models.Index(
+                fields=["internal_due", "id"], condition=OPEN_DISPUTE, name="dispute_open_due_idx"
+            ),
+            models.Index(
+                fields=["network_due", "id"], condition=OPEN_DISPUTE, name="dispute_open_netdue_idx"
+            ),
+            models.Index(
+                fields=["received_on", "id"],
+                condition=OPEN_DISPUTE,
+                name="dispute_open_received_idx",
+            ),
+            models.Index(
+                fields=["amount", "id"], condition=OPEN_DISPUTE, name="dispute_open_amount_idx"
+            ),
+            models.Index(
+                fields=["case_id", "id"], condition=OPEN_DISPUTE, name="dispute_open_case_idx"
+            ),
+            models.Index(
+                fields=["network", "rail", "id"],
+                condition=OPEN_DISPUTE,
+                name="dispute_open_network_idx",
+            ),
+            models.Index(
+                fields=["reason_code", "id"], condition=OPEN_DISPUTE, name="dispute_open_reason_idx"
+            ),
+            models.Index(STAGE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_stage_idx"),
+            models.Index(STATE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_state_idx"),
+            models.Index(
+                fields=["client", "id"], condition=OPEN_DISPUTE, name="dispute_open_client_idx"
+            ),
+            models.Index(
+                fields=["assignee", "id"], condition=OPEN_DISPUTE, name="dispute_open_assignee_idx"
+            ),
+            # A client's or a person's open disputes, most urgent first (filters, "My queue").
+            models.Index(
+                fields=["client", "internal_due", "id"],
+                condition=OPEN_DISPUTE,
+                name="dispute_open_client_due_idx",
+            ),
+            models.Index(
+                fields=["assignee", "internal_due", "id"],
+                condition=OPEN_DISPUTE,
+                name="dispute_open_mine_due_idx",
+            ),
+            # Search by case id prefix, any state: dispute_case_search_idx on
+            # UPPER(case_id) text_pattern_ops, PostgreSQL only (migration 0003 creates it).
         ]
         permissions = [
             ("claim_dispute", "Can claim a dispute"),

@@ -14,24 +14,25 @@ from django.views.decorators.http import require_POST
 
 from calendar_rules import calendars
 
-from .. import calendar_selectors, ical
-from ..detail_selectors import assignable_users, counterparty_name
+from .. import calendar_selectors, ical, selectors
+from ..detail_selectors import counterparty_name
 from ..forms import CalendarFilterForm
 from ..models import CalendarFeed, business_today
 from ..templatetags.disputes_tags import money
 
-PER_DAY = {"month": 4, "week": 25}
+PER_DAY = {"month": 4, "week": 12}
 DAY_LIST_LIMIT = 500
-FILTER_KEYS = ("network", "client", "assignee", "state")
 
 
 def _filter_form(request):
-    return CalendarFilterForm(request.GET or None, assignees=assignable_users())
+    return CalendarFilterForm(
+        request.GET or None, clients=selectors.queue_clients(), people=selectors.queue_people()
+    )
 
 
-def _query(filters: dict, **extra) -> str:
-    """The query string of the active filters (and ``extra``), for links that keep them."""
-    params = {key: getattr(value, "pk", value) for key, value in filters.items()}
+def _query(form, **extra) -> str:
+    """The query string of the form's valid filters (and ``extra``), for links that keep them."""
+    params = form.query_params()
     params.update({key: value for key, value in extra.items() if value})
     return urlencode(params)
 
@@ -66,13 +67,13 @@ def calendar(request):
         "period": the_period,
         "weeks": calendar_selectors.calendar_weeks(the_period, deadlines, today),
         "today": today,
-        "filter_query": _query(filters),
+        "filter_query": _query(form),
         "nav": {
-            "previous": _query(filters, view=view, date=the_period.previous.isoformat()),
-            "next": _query(filters, view=view, date=the_period.next.isoformat()),
-            "today": _query(filters, view=view),
-            "month": _query(filters, view="month", date=anchor.isoformat()),
-            "week": _query(filters, view="week", date=anchor.isoformat()),
+            "previous": _query(form, view=view, date=the_period.previous.isoformat()),
+            "next": _query(form, view=view, date=the_period.next.isoformat()),
+            "today": _query(form, view=view),
+            "month": _query(form, view="month", date=the_period.anchor.isoformat()),
+            "week": _query(form, view="week", date=the_period.anchor.isoformat()),
         },
         "feed": feed,
         "feed_urls": _feed_urls(feed),
@@ -106,7 +107,7 @@ def day(request, day):
         "more": deadlines.total - len(deadlines.entries),
         "closure": calendars.FED.closure_name(the_day),
         "today": business_today(),
-        "back_query": _query(filters, view="week", date=the_day.isoformat()),
+        "back_query": _query(form, view="week", date=the_day.isoformat()),
     }
     return render(request, "disputes/calendar_day.html", context)
 

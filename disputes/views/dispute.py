@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
-from .. import detail_selectors, services
-from ..forms import NoteForm, TransitionForm
+from .. import detail_selectors, selectors, services
 from ..choices import Outcome, Party, Stage, WorkState
+from ..forms import NoteForm, TransitionForm
 from ..models import Dispute, business_today
 
 FULL_PAGE = "disputes/detail.html"
@@ -65,7 +65,7 @@ def _presented(spec: dict, dispute) -> dict:
 def _transition_forms(dispute, user, today, bound=None):
     """(spec, form) per offered transition, work first, endings last; ``bound`` replaces the
     form of one transition."""
-    assignees = None
+    people = None
     forms = []
     offered = [_presented(spec, dispute) for spec in _offered(dispute, user)]
     offered.sort(key=lambda spec: GROUPS.index(spec["group"]))
@@ -73,15 +73,12 @@ def _transition_forms(dispute, user, today, bound=None):
         if bound is not None and bound.spec["name"] == spec["name"]:
             forms.append((spec, bound))
             continue
-        if spec.get("needs_assignee") and assignees is None:
-            assignees = detail_selectors.assignable_users()
+        if spec.get("needs_assignee") and people is None:
+            people = selectors.queue_people()
         form = TransitionForm(
-            initial={"version": dispute.version},
-            spec=spec,
-            dispute=dispute,
-            today=today,
-            assignees=assignees,
-        )
+            initial={"version": dispute.version}, spec=spec, dispute=dispute, today=today,
+            people=people,
+        )  # fmt: skip
         forms.append((spec, form))
     return forms
 
@@ -94,6 +91,7 @@ def _render(request, dispute, *, status=200, bound=None, error=None, note_form=N
         "dispute": dispute,
         "today": today,
         "reason": dispute.reason,
+        "reason_family": detail_selectors.reason_family(dispute),
         "deadline": detail_selectors.deadline_panel(dispute, today),
         "transition_forms": _transition_forms(dispute, user, today, bound=bound),
         "error": error,
@@ -123,9 +121,9 @@ def transition(request, pk, name):
         spec = {"name": name, **services.transition_custom(dispute, name)}
     except services.TransitionRefused as exc:
         return _render(request, dispute, status=422, error=(name, str(exc)))
-    assignees = detail_selectors.assignable_users() if spec.get("needs_assignee") else None
+    people = selectors.queue_people() if spec.get("needs_assignee") else None
     form = TransitionForm(
-        request.POST, spec=spec, dispute=dispute, today=business_today(), assignees=assignees
+        request.POST, spec=spec, dispute=dispute, today=business_today(), people=people
     )
     if not form.is_valid():
         refusal = _why_not_offered(dispute, request.user, name, request.POST.get("version"))

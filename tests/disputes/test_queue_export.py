@@ -1,0 +1,110 @@
+"""The queue's CSV export: exactly the filtered disputes (every page), streamed."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from disputes.choices import Network, WorkState
+from disputes.models import business_today
+from tests.disputes.test_queue import make_dispute
+from tests.factories import ClientFactory
+
+EXPORT = reverse("disputes:queue_export")
+
+
+def export(client, user, **params):
+    client.force_login(user)
+    return client.get(EXPORT, params)
+
+
+def rows_of(response) -> list[dict]:
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.django_db
+def test_customer_success_may_not_export(client, cs_user):
+    assert export(client, cs_user).status_code == 403
+
+
+@pytest.mark.django_db
+def test_compliance_may_export(client, compliance):
+    make_dispute()
+    response = export(client, compliance)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="disputes-')
+
+
+@pytest.mark.django_db
+def test_export_has_exactly_the_filtered_disputes_not_only_one_page(client, agent):
+    wanted = {make_dispute(state=WorkState.IN_REVIEW, assignee=agent).case_id for _ in range(30)}
+    make_dispute(state=WorkState.NEW)
+    make_dispute(network=Network.NACHA, state=WorkState.IN_REVIEW, assignee=agent)
+    make_dispute(state=WorkState.CLOSED)
+    response = export(client, agent, network="visa", state="in_review", size=25, after="x")
+    assert {row["case_id"] for row in rows_of(response)} == wanted
+
+
+@pytest.mark.django_db
+def test_export_keeps_the_queue_order(client, agent):
+    amounts = ["5.00", "700.00", "42.00"]
+    for amount in amounts:
+        make_dispute(amount=amount)
+    response = export(client, agent, sort="-amount")
+    assert [row["amount"] for row in rows_of(response)] == ["700.00", "42.00", "5.00"]
+
+
+@pytest.mark.django_db
+def test_export_carries_currency_both_due_dates_and_the_deadline_explanation(client, agent):
+    today = business_today()
+    dispute = make_dispute(
+        amount="1500.00",
+        currency="EUR",
+        internal_due=today + timedelta(days=2),
+        network_due=today + timedelta(days=5),
+        client_evidence_due=today + timedelta(days=1),
+        reference="74000000000000000000123",
+    )
+    (row,) = rows_of(export(client, agent))
+    assert row["amount"] == "1500.00" and row["currency"] == "EUR"
+    assert row["amount_display"] == "€1,500.00"
+    assert row["internal_due"] == dispute.internal_due.isoformat()
+    assert row["network_due"] == dispute.network_due.isoformat()
+    assert row["client_evidence_due"] == dispute.client_evidence_due.isoformat()
+    assert row["deadline_explanation"] == dispute.deadline_explanation
+    assert row["urgency"] == dispute.urgency(today).label
+    assert row["network_reference"] == "74000000000000000000123"
+    assert row["reason"] and row["url"].endswith(f"/disputes/{dispute.pk}/")
+
+
+@pytest.mark.django_db
+def test_export_is_streamed_row_by_row(client, agent):
+    for _ in range(3):
+        make_dispute()
+    response = export(client, agent)
+    assert isinstance(response, StreamingHttpResponse)
+    chunks = list(response.streaming_content)
+    assert chunks[0].decode().startswith("id,case_id,network,")
+    assert len(chunks) == 4  # the header, then one chunk per dispute
+
+
+@pytest.mark.django_db
+def test_export_reads_rows_in_one_query_however_many(client, agent, django_assert_max_num_queries):
+    for _ in range(40):
+        make_dispute()
+    client.force_login(agent)
+    with django_assert_max_num_queries(8):
+        response = client.get(EXPORT)
+        assert len(rows_of(response)) == 40
+
+
+@pytest.mark.django_db
+def test_export_defuses_spreadsheet_formulas(client, agent):
+    make_dispute(client=ClientFactory(name='=HYPERLINK("http://evil.example","x")'))
+    (row,) = rows_of(export(client, agent))
+    assert row["client"].startswith("'=HYPERLINK")

@@ -1,0 +1,108 @@
+"""The queue's SQL budget: a fixed number of queries per page, whatever the page size, the page
+number, the sort or the number of disputes (at most MAX_QUERIES)."""
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from disputes.choices import WorkState
+from disputes.filters import SORTS
+from disputes.models import business_today
+from tests.disputes.test_queue import QUEUE, make_dispute
+from tests.factories import ClientFactory
+
+MAX_QUERIES = 12
+SORT_PARAMS = [param for name, _label in SORTS for param in (name, f"-{name}")]
+
+
+@pytest.fixture
+def crowd(agent, agent2, lead):
+    """450 disputes over several clients and people, some without a due date."""
+    today = business_today()
+    clients = [ClientFactory() for _ in range(4)]
+    people = [None, agent, agent2, lead]
+    for n in range(450):
+        person = people[n % 4]
+        make_dispute(
+            client=clients[n % 4],
+            assignee=person,
+            state=WorkState.IN_REVIEW if person else WorkState.NEW,
+            internal_due=None if n % 9 == 0 else today + timedelta(days=n % 20),
+            amount=f"{10 + n % 50}.00",
+        )
+
+
+def queries_for(client, url, **headers) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+@pytest.mark.django_db
+def test_page_size_does_not_change_the_query_count(client, lead, crowd):
+    client.force_login(lead)
+    small, _ = queries_for(client, f"{QUEUE}?size=25")
+    large, page = queries_for(client, f"{QUEUE}?size=200")
+    assert page.count('<tr id="dispute-') == 200
+    assert small == large <= MAX_QUERIES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["due", "-amount", "client", "assignee"])
+def test_later_pages_cost_no_more_than_the_first(client, lead, crowd, sort):
+    client.force_login(lead)
+    url, counts = f"{QUEUE}?size=25&sort={sort}", []
+    for _ in range(4):
+        count, page = queries_for(client, url)
+        counts.append(count)
+        url = html.unescape(re.search(r'rel="next" href="([^"]+)"', page).group(1))
+    # A name sort may save one query on a page that stays within one client or person.
+    assert max(counts[1:]) <= counts[0] <= MAX_QUERIES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", SORT_PARAMS)
+def test_every_sort_stays_within_the_budget(client, lead, crowd, sort):
+    client.force_login(lead)
+    count, _ = queries_for(client, f"{QUEUE}?sort={sort}&size=100")
+    assert count <= MAX_QUERIES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=Q0000&network=visa&due=3bd&assignee=me",
+        "assignee=unassigned&amount_min=20&amount_max=40",
+        "state=all&sort=-received",
+    ],
+)
+def test_filtered_and_searched_pages_stay_within_the_budget(client, lead, crowd, query):
+    client.force_login(lead)
+    count, _ = queries_for(client, f"{QUEUE}?{query}")
+    assert count <= MAX_QUERIES
+
+
+@pytest.mark.django_db
+def test_the_htmx_results_stay_within_the_budget(client, agent, crowd):
+    client.force_login(agent)
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "queue-results"}
+    count, _ = queries_for(client, f"{QUEUE}?size=200&sort=-assignee", **headers)
+    assert count <= MAX_QUERIES
+
+
+@pytest.mark.django_db
+def test_the_query_count_does_not_grow_with_the_data(client, lead, agent):
+    client.force_login(lead)
+    for _ in range(30):
+        make_dispute(assignee=agent, state=WorkState.IN_REVIEW)
+    before, _ = queries_for(client, f"{QUEUE}?sort=assignee")
+    for _ in range(300):
+        make_dispute(client=ClientFactory())
+    after, _ = queries_for(client, f"{QUEUE}?sort=assignee")
+    assert before == after <= MAX_QUERIES
