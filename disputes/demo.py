@@ -10,7 +10,7 @@ import json
 import multiprocessing
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -214,6 +214,37 @@ class Step:
     stage_changed: bool
 
 
+_DATE_FIELDS = {
+    "transaction": ("transaction_date", "settlement_date", "created_at"),
+    "dispute": (
+        "received_on",
+        "stage_started_on",
+        "alt_anchor_date",
+        "return_settled_on",
+        "opened_at",
+        "first_touched_at",
+        "submitted_at",
+        "updated_at",
+    ),
+}
+
+
+def _shift(txn, dispute, rows, delta):
+    """Move a whole drawn history later by ``delta``, keeping its shape."""
+    for obj, names in ((txn, _DATE_FIELDS["transaction"]), (dispute, _DATE_FIELDS["dispute"])):
+        for name in names:
+            value = getattr(obj, name)
+            if value is not None:
+                setattr(obj, name, value + delta)
+    for row in rows:
+        row.created_at += delta
+        if "on" in row.details:
+            row.details = {
+                **row.details,
+                "on": (date.fromisoformat(row.details["on"]) + delta).isoformat(),
+            }
+
+
 class ScenarioBook:
     """Runs the real state machines once per scenario and remembers the steps they took."""
 
@@ -405,6 +436,13 @@ class DisputeFactory:
         if network == Network.VISA and code in ("13.1", "13.3") and rng.random() < 0.3:
             dispute.alt_anchor_date = txn.settlement_date + timedelta(days=rng.randint(5, 40))
         rows = self._history(dispute, code, stage)
+        if dispute.state != WorkState.CLOSED and rng.random() < 0.92:
+            # A working team keeps up: most open cases saw their last event in the past week
+            # or so. The rest stay where they fell, a realistic overdue backlog.
+            last = max(row.created_at for row in rows)
+            lag = (self.today - last.astimezone(self.tz).date()).days - rng.randint(0, 6)
+            if lag > 0:
+                _shift(txn, dispute, rows, timedelta(days=lag))
         apply_deadline(dispute)
         return txn, dispute, rows
 
@@ -523,9 +561,13 @@ class DisputeFactory:
                 {},
             )
         )
+        # Spread the steps over the dispute's age, so an old case reaches its ending.
+        widest = max(1, min(12, (self.today - day).days // (len(steps) + 1)))
         for index, step in enumerate(steps, start=2):
             day = day + timedelta(
-                days=rng.randint(1, 12) if step.stage_changed else rng.randint(0, 2)
+                days=rng.randint(1, widest)
+                if step.stage_changed
+                else rng.randint(0, min(2, widest))
             )
             if day > self.today:
                 break
@@ -571,9 +613,9 @@ class DisputeFactory:
                 names.append("mark_ready")
         path = self._network_path(dispute.network, code, entry_stage)
         age = (self.today - dispute.received_on).days
-        depth = 0 if not assigned else min(len(path), int(rng.expovariate(1 / (0.5 + age / 40))))
+        depth = 0 if not assigned else min(len(path), int(rng.expovariate(1 / (0.5 + age / 12))))
         names.extend(path[:depth])
-        if age > 25 and rng.random() < min(0.95, age / 90):
+        if age > 20 and rng.random() < min(1.0, (age - 20) / 45):  # all closed by ~65 days
             outcome = self._outcome(path[:depth])
             if outcome == Outcome.EXPIRED and age < 60:
                 outcome = Outcome.ACCEPTED  # only long-silent cases have run out their window
