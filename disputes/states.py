@@ -116,118 +116,72 @@ def _reopened_state(dispute, *args, **kwargs) -> str:
 # --- the machines -------------------------------------------------------------------------------
 
 
+_ASSIGNABLE = [
+    WorkState.IN_REVIEW,
+    WorkState.AWAITING_EVIDENCE,
+    WorkState.READY_TO_SUBMIT,
+    WorkState.SUBMITTED,
+]
+
+
+def _work(source, target, permission=None, label=None, **custom):
+    """A transition of ``state``; without a label it is internal (never a button)."""
+    meta = {"label": label, "party": None, **custom} if label else {"internal": True}
+    return transition(
+        field="state", source=source, target=target, permission=permission, custom=meta
+    )
+
+
 class WorkStateMachine:
     """Transitions of ``state``: the ops team's own progress on a case."""
 
-    @transition(
-        field="state",
-        source=WorkState.NEW,
-        target=WorkState.IN_REVIEW,
-        permission=P_CLAIM,
-        custom={"label": "Claim", "party": None},
-    )
-    @transition(
-        field="state",
-        source=[
-            WorkState.IN_REVIEW,
-            WorkState.AWAITING_EVIDENCE,
-            WorkState.READY_TO_SUBMIT,
-            WorkState.SUBMITTED,
-        ],
-        target=None,
-        permission=P_CLAIM,
-        custom={"label": "Claim", "party": None},
-    )
+    # Taking a new case puts it in review; re-assigning leaves the work state as it is.
+    @_work(WorkState.NEW, WorkState.IN_REVIEW, P_CLAIM, "Claim")
+    @_work(_ASSIGNABLE, None, P_CLAIM, "Claim")
     def claim(self, *, assignee):
         self.assignee = assignee
 
-    @transition(
-        field="state",
-        source=WorkState.NEW,
-        target=WorkState.IN_REVIEW,
-        permission=P_ASSIGN,
-        custom={"label": "Assign", "party": None, "needs_assignee": True},
-    )
-    @transition(
-        field="state",
-        source=[
-            WorkState.IN_REVIEW,
-            WorkState.AWAITING_EVIDENCE,
-            WorkState.READY_TO_SUBMIT,
-            WorkState.SUBMITTED,
-        ],
-        target=None,
-        permission=P_ASSIGN,
-        custom={"label": "Assign", "party": None, "needs_assignee": True},
-    )
+    @_work(WorkState.NEW, WorkState.IN_REVIEW, P_ASSIGN, "Assign", needs_assignee=True)
+    @_work(_ASSIGNABLE, None, P_ASSIGN, "Assign", needs_assignee=True)
     def assign(self, *, assignee):
         self.assignee = assignee
 
-    @transition(
-        field="state",
-        source=[WorkState.NEW, WorkState.IN_REVIEW, WorkState.READY_TO_SUBMIT],
-        target=WorkState.AWAITING_EVIDENCE,
-        permission=P_EVIDENCE,
-        custom={"label": "Request evidence", "party": None},
+    @_work(
+        [WorkState.NEW, WorkState.IN_REVIEW, WorkState.READY_TO_SUBMIT],
+        WorkState.AWAITING_EVIDENCE,
+        P_EVIDENCE,
+        "Request evidence",
     )
     def request_evidence(self):
         pass
 
-    @transition(
-        field="state",
-        source=WorkState.AWAITING_EVIDENCE,
-        target=WorkState.IN_REVIEW,
-        permission=P_EVIDENCE,
-        custom={"label": "Evidence received", "party": None},
-    )
+    @_work(WorkState.AWAITING_EVIDENCE, WorkState.IN_REVIEW, P_EVIDENCE, "Evidence received")
     def receive_evidence(self):
         pass
 
-    @transition(
-        field="state",
-        source=[WorkState.IN_REVIEW, WorkState.AWAITING_EVIDENCE],
-        target=WorkState.READY_TO_SUBMIT,
-        permission=P_WORK,
-        custom={"label": "Mark ready to submit", "party": None},
+    @_work(
+        [WorkState.IN_REVIEW, WorkState.AWAITING_EVIDENCE],
+        WorkState.READY_TO_SUBMIT,
+        P_WORK,
+        "Mark ready to submit",
     )
     def mark_ready(self):
         pass
 
-    @transition(
-        field="state",
-        source=WorkState.READY_TO_SUBMIT,
-        target=WorkState.IN_REVIEW,
-        permission=P_WORK,
-        custom={"label": "Back to review", "party": None},
-    )
+    @_work(WorkState.READY_TO_SUBMIT, WorkState.IN_REVIEW, P_WORK, "Back to review")
     def back_to_review(self):
         pass
 
     # Internal: moved only by the stage transitions below, never offered as a button.
-    @transition(
-        field="state",
-        source=[*OPEN_WORK_STATES],
-        target=WorkState.SUBMITTED,
-        custom={"internal": True},
-    )
+    @_work([*OPEN_WORK_STATES], WorkState.SUBMITTED)
     def _work_submitted(self):
         pass
 
-    @transition(
-        field="state",
-        source=[*OPEN_WORK_STATES],
-        target=RETURN_VALUE(WorkState.NEW, WorkState.IN_REVIEW),
-        custom={"internal": True},
-    )
+    @_work([*OPEN_WORK_STATES], RETURN_VALUE(WorkState.NEW, WorkState.IN_REVIEW))
     def _work_reopened(self):
         return _reopened_state(self)
 
-    @transition(
-        field="state",
-        source=[*OPEN_WORK_STATES],
-        target=WorkState.CLOSED,
-        custom={"internal": True},
-    )
+    @_work([*OPEN_WORK_STATES], WorkState.CLOSED)
     def _work_closed(self):
         pass
 
@@ -252,8 +206,16 @@ class StageMixin:
         self.recovered_amount = recovered_amount
 
 
-def _stage(label, party, **extra):
-    return {"label": label, "party": party, "needs_date": True, **extra}
+def _network(source, target, conditions, permission, label, party, **extra):
+    """A transition of ``stage``: a network event, dated by its network processing date."""
+    return transition(
+        field="stage",
+        source=source,
+        target=target,
+        conditions=conditions,
+        permission=permission,
+        custom={"label": label, "party": party, "needs_date": True, **extra},
+    )
 
 
 class VisaMachine:
@@ -265,79 +227,79 @@ class VisaMachine:
     arbitration.
     """
 
-    @transition(
-        field="stage",
-        source=Stage.DISPUTE,
-        target=Stage.DISPUTE_RESPONSE,
-        conditions=[is_visa_collaboration],
-        permission=P_WORK,
-        custom=_stage("Submit dispute response", Party.ASTRA),
+    @_network(
+        Stage.DISPUTE,
+        Stage.DISPUTE_RESPONSE,
+        [is_visa_collaboration],
+        P_WORK,
+        "Submit dispute response",
+        Party.ASTRA,
     )
     def visa_submit_dispute_response(self, *, on: date):
         self._astra_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.DISPUTE_RESPONSE,
-        target=Stage.PRE_ARBITRATION,
-        conditions=[is_visa_collaboration],
-        permission=P_WORK,
-        custom=_stage("Record issuer pre-arbitration", Party.COUNTERPARTY),
+    @_network(
+        Stage.DISPUTE_RESPONSE,
+        Stage.PRE_ARBITRATION,
+        [is_visa_collaboration],
+        P_WORK,
+        "Record issuer pre-arbitration",
+        Party.COUNTERPARTY,
     )
     def visa_receive_pre_arbitration(self, *, on: date):
         self._counterparty_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.PRE_ARBITRATION,
-        target=Stage.PRE_ARBITRATION_RESPONSE,
-        conditions=[is_visa_collaboration],
-        permission=P_WORK,
-        custom=_stage("Submit pre-arbitration response", Party.ASTRA),
+    @_network(
+        Stage.PRE_ARBITRATION,
+        Stage.PRE_ARBITRATION_RESPONSE,
+        [is_visa_collaboration],
+        P_WORK,
+        "Submit pre-arbitration response",
+        Party.ASTRA,
     )
     def visa_submit_pre_arbitration_response(self, *, on: date):
         self._astra_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.PRE_ARBITRATION_RESPONSE,
-        target=Stage.ARBITRATION,
-        conditions=[is_visa_collaboration],
-        permission=P_WORK,
-        custom=_stage("Record issuer arbitration filing", Party.COUNTERPARTY),
+    @_network(
+        Stage.PRE_ARBITRATION_RESPONSE,
+        Stage.ARBITRATION,
+        [is_visa_collaboration],
+        P_WORK,
+        "Record issuer arbitration filing",
+        Party.COUNTERPARTY,
     )
     def visa_receive_arbitration(self, *, on: date):
         self._counterparty_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.DISPUTE,
-        target=Stage.PRE_ARBITRATION,
-        conditions=[is_visa_allocation],
-        permission=P_WORK,
-        custom=_stage("File pre-arbitration", Party.ASTRA),
+    @_network(
+        Stage.DISPUTE,
+        Stage.PRE_ARBITRATION,
+        [is_visa_allocation],
+        P_WORK,
+        "File pre-arbitration",
+        Party.ASTRA,
     )
     def visa_file_pre_arbitration(self, *, on: date):
         self._astra_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.PRE_ARBITRATION,
-        target=Stage.PRE_ARBITRATION_RESPONSE,
-        conditions=[is_visa_allocation],
-        permission=P_WORK,
-        custom=_stage("Record issuer pre-arbitration response", Party.COUNTERPARTY),
+    @_network(
+        Stage.PRE_ARBITRATION,
+        Stage.PRE_ARBITRATION_RESPONSE,
+        [is_visa_allocation],
+        P_WORK,
+        "Record issuer pre-arbitration response",
+        Party.COUNTERPARTY,
     )
     def visa_receive_pre_arbitration_response(self, *, on: date):
         self._counterparty_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.PRE_ARBITRATION_RESPONSE,
-        target=Stage.ARBITRATION,
-        conditions=[is_visa_allocation],
-        permission=P_WORK,
-        custom=_stage("File arbitration", Party.ASTRA),
+    @_network(
+        Stage.PRE_ARBITRATION_RESPONSE,
+        Stage.ARBITRATION,
+        [is_visa_allocation],
+        P_WORK,
+        "File arbitration",
+        Party.ASTRA,
     )
     def visa_file_arbitration(self, *, on: date):
         self._astra_filed(on)
@@ -351,54 +313,54 @@ class MastercardMachine:
     (4808, 4870, 4871): there the issuer may go straight to arbitration.
     """
 
-    @transition(
-        field="stage",
-        source=Stage.CHARGEBACK,
-        target=Stage.SECOND_PRESENTMENT,
-        conditions=[is_mastercard],
-        permission=P_WORK,
-        custom=_stage("Submit second presentment", Party.ASTRA),
+    @_network(
+        Stage.CHARGEBACK,
+        Stage.SECOND_PRESENTMENT,
+        [is_mastercard],
+        P_WORK,
+        "Submit second presentment",
+        Party.ASTRA,
     )
     def mc_submit_second_presentment(self, *, on: date):
         self._astra_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.SECOND_PRESENTMENT,
-        target=Stage.PRE_ARBITRATION,
-        conditions=[is_mastercard],
-        permission=P_WORK,
-        custom=_stage("Record issuer pre-arbitration", Party.COUNTERPARTY),
+    @_network(
+        Stage.SECOND_PRESENTMENT,
+        Stage.PRE_ARBITRATION,
+        [is_mastercard],
+        P_WORK,
+        "Record issuer pre-arbitration",
+        Party.COUNTERPARTY,
     )
     def mc_receive_pre_arbitration(self, *, on: date):
         self._counterparty_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.PRE_ARBITRATION,
-        target=Stage.PRE_ARBITRATION_RESPONSE,
-        conditions=[is_mastercard],
-        permission=P_WORK,
-        custom=_stage("Reject pre-arbitration", Party.ASTRA),
+    @_network(
+        Stage.PRE_ARBITRATION,
+        Stage.PRE_ARBITRATION_RESPONSE,
+        [is_mastercard],
+        P_WORK,
+        "Reject pre-arbitration",
+        Party.ASTRA,
     )
     def mc_submit_pre_arbitration_response(self, *, on: date):
         self._astra_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.PRE_ARBITRATION_RESPONSE,
-        target=Stage.ARBITRATION,
-        conditions=[is_mastercard],
-        permission=P_WORK,
-        custom=_stage("Record arbitration case", Party.COUNTERPARTY),
+    @_network(
+        Stage.PRE_ARBITRATION_RESPONSE,
+        Stage.ARBITRATION,
+        [is_mastercard],
+        P_WORK,
+        "Record arbitration case",
+        Party.COUNTERPARTY,
     )
-    @transition(
-        field="stage",
-        source=Stage.SECOND_PRESENTMENT,
-        target=Stage.ARBITRATION,
-        conditions=[is_mastercard_prearbitration_optional],
-        permission=P_WORK,
-        custom=_stage("Record arbitration case", Party.COUNTERPARTY),
+    @_network(
+        Stage.SECOND_PRESENTMENT,
+        Stage.ARBITRATION,
+        [is_mastercard_prearbitration_optional],
+        P_WORK,
+        "Record arbitration case",
+        Party.COUNTERPARTY,
     )
     def mc_receive_arbitration(self, *, on: date):
         self._counterparty_filed(on)
@@ -412,62 +374,63 @@ class NachaMachine:
     provided; WSUD copy requested → received. R01/R09 may be reinitiated (twice, 180 days).
     """
 
-    @transition(
-        field="stage",
-        source=Stage.AUTHORIZATION_PROOF_REQUESTED,
-        target=Stage.AUTHORIZATION_PROOF_PROVIDED,
-        conditions=[is_nacha],
-        permission=P_WORK,
-        custom=_stage("Provide proof of authorization", Party.ASTRA),
+    @_network(
+        Stage.AUTHORIZATION_PROOF_REQUESTED,
+        Stage.AUTHORIZATION_PROOF_PROVIDED,
+        [is_nacha],
+        P_WORK,
+        "Provide proof of authorization",
+        Party.ASTRA,
     )
     def nacha_provide_authorization_proof(self, *, on: date):
         self._astra_filed(on)
 
-    @transition(
-        field="stage",
-        source=[
+    @_network(
+        [
             Stage.AUTHORIZATION_PROOF_PROVIDED,
             Stage.AUTHORIZATION_PROOF_REQUESTED,
             Stage.REINITIATED,
         ],
-        target=Stage.RETURN,
-        conditions=[is_nacha],
-        permission=P_WORK,
-        custom=_stage("Record return", Party.COUNTERPARTY),
+        Stage.RETURN,
+        [is_nacha],
+        P_WORK,
+        "Record return",
+        Party.COUNTERPARTY,
     )
     def nacha_receive_return(self, *, on: date):
         self._counterparty_filed(on)
         self.return_settled_on = on
 
-    @transition(
-        field="stage",
-        source=Stage.RETURN,
-        target=Stage.WSUD_REQUESTED,
-        conditions=[is_nacha, requires_wsud],
-        permission=P_WORK,
-        custom=_stage("Request WSUD copy", Party.ASTRA),
+    @_network(
+        Stage.RETURN,
+        Stage.WSUD_REQUESTED,
+        [is_nacha, requires_wsud],
+        P_WORK,
+        "Request WSUD copy",
+        Party.ASTRA,
     )
     def nacha_request_wsud(self, *, on: date):
         self._astra_filed(on)
 
-    @transition(
-        field="stage",
-        source=Stage.WSUD_REQUESTED,
-        target=Stage.WSUD_RECEIVED,
-        conditions=[is_nacha],
-        permission=P_WORK,
-        custom=_stage("Record WSUD copy received", Party.COUNTERPARTY),
+    @_network(
+        Stage.WSUD_REQUESTED,
+        Stage.WSUD_RECEIVED,
+        [is_nacha],
+        P_WORK,
+        "Record WSUD copy received",
+        Party.COUNTERPARTY,
     )
     def nacha_receive_wsud(self, *, on: date):
         self._counterparty_filed(on)
 
-    @transition(
-        field="stage",
-        source=[Stage.RETURN, Stage.WSUD_RECEIVED],
-        target=Stage.DISHONOR,
-        conditions=[is_nacha, within_dishonor_window],
-        permission=P_WORK,
-        custom=_stage("Dishonor return", Party.ASTRA, codes=NACHA_DISHONOR_CODES),
+    @_network(
+        [Stage.RETURN, Stage.WSUD_RECEIVED],
+        Stage.DISHONOR,
+        [is_nacha, within_dishonor_window],
+        P_WORK,
+        "Dishonor return",
+        Party.ASTRA,
+        codes=NACHA_DISHONOR_CODES,
     )
     def nacha_dishonor(self, *, on: date, code: str):
         if code not in NACHA_DISHONOR_CODES:
@@ -475,13 +438,14 @@ class NachaMachine:
         self._astra_filed(on)
         self.dishonor_code = code
 
-    @transition(
-        field="stage",
-        source=Stage.DISHONOR,
-        target=Stage.CONTEST,
-        conditions=[is_nacha],
-        permission=P_WORK,
-        custom=_stage("Record contested dishonor", Party.COUNTERPARTY, codes=NACHA_CONTEST_CODES),
+    @_network(
+        Stage.DISHONOR,
+        Stage.CONTEST,
+        [is_nacha],
+        P_WORK,
+        "Record contested dishonor",
+        Party.COUNTERPARTY,
+        codes=NACHA_CONTEST_CODES,
     )
     def nacha_receive_contest(self, *, on: date, code: str):
         if code not in NACHA_CONTEST_CODES:
@@ -489,13 +453,13 @@ class NachaMachine:
         self._counterparty_filed(on)
         self.contest_code = code
 
-    @transition(
-        field="stage",
-        source=Stage.RETURN,
-        target=Stage.REINITIATED,
-        conditions=[is_nacha, may_reinitiate],
-        permission=P_WORK,
-        custom=_stage("Reinitiate entry", Party.ASTRA),
+    @_network(
+        Stage.RETURN,
+        Stage.REINITIATED,
+        [is_nacha, may_reinitiate],
+        P_WORK,
+        "Reinitiate entry",
+        Party.ASTRA,
     )
     def nacha_reinitiate(self, *, on: date):
         self._astra_filed(on)
@@ -505,53 +469,62 @@ class NachaMachine:
 class EndingMachine:
     """Every flow can end won, lost, accepted, expired or withdrawn."""
 
-    @transition(
-        field="stage",
-        source=DECIDABLE_STAGES,
-        target=Stage.CLOSED,
-        permission=P_WORK,
-        custom=_stage("Record win", None, outcome=Outcome.WON),
+    @_network(
+        DECIDABLE_STAGES,
+        Stage.CLOSED,
+        [],
+        P_WORK,
+        "Record win",
+        None,
+        outcome=Outcome.WON,
     )
     def record_won(self, *, on: date, recovered_amount=None):
         self._close(Outcome.WON, on, recovered_amount)
 
-    @transition(
-        field="stage",
-        source=OPEN_STAGES,
-        target=Stage.CLOSED,
-        permission=P_WORK,
-        custom=_stage("Record loss", None, outcome=Outcome.LOST),
+    @_network(
+        OPEN_STAGES,
+        Stage.CLOSED,
+        [],
+        P_WORK,
+        "Record loss",
+        None,
+        outcome=Outcome.LOST,
     )
     def record_lost(self, *, on: date):
         self._close(Outcome.LOST, on)
 
-    @transition(
-        field="stage",
-        source=OPEN_STAGES,
-        target=Stage.CLOSED,
-        permission=P_ACCEPT,
-        custom=_stage("Accept liability", None, outcome=Outcome.ACCEPTED),
+    @_network(
+        OPEN_STAGES,
+        Stage.CLOSED,
+        [],
+        P_ACCEPT,
+        "Accept liability",
+        None,
+        outcome=Outcome.ACCEPTED,
     )
     def accept_liability(self, *, on: date):
         self._close(Outcome.ACCEPTED, on)
 
-    @transition(
-        field="stage",
-        source=OPEN_STAGES,
-        target=Stage.CLOSED,
-        conditions=[our_deadline_passed],
-        permission=P_ACCEPT,
-        custom=_stage("Record expiry", None, outcome=Outcome.EXPIRED),
+    @_network(
+        OPEN_STAGES,
+        Stage.CLOSED,
+        [our_deadline_passed],
+        P_ACCEPT,
+        "Record expiry",
+        None,
+        outcome=Outcome.EXPIRED,
     )
     def record_expired(self, *, on: date):
         self._close(Outcome.EXPIRED, on)
 
-    @transition(
-        field="stage",
-        source=OPEN_STAGES,
-        target=Stage.CLOSED,
-        permission=P_WORK,
-        custom=_stage("Record withdrawal", None, outcome=Outcome.WITHDRAWN),
+    @_network(
+        OPEN_STAGES,
+        Stage.CLOSED,
+        [],
+        P_WORK,
+        "Record withdrawal",
+        None,
+        outcome=Outcome.WITHDRAWN,
     )
     def record_withdrawn(self, *, on: date):
         self._close(Outcome.WITHDRAWN, on)
