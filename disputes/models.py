@@ -378,16 +378,19 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             return Urgency("Past evidence deadline", "overdue")
         if self.internal_due is None or self.network_due is None:
             return Urgency("No network clock", "none")
+        on = f"{self.network_due:%b} {self.network_due.day}"
         if self.due_party == Party.COUNTERPARTY:
             who = "RDFI" if self.network == Network.NACHA else "issuer"
-            return Urgency(
-                f"Waiting on {who} until {self.network_due:%b} {self.network_due.day}", "waiting"
-            )
+            if self.network_due < today:
+                # Their silence is usually our win, but someone has to record it.
+                return Urgency(f"{who.capitalize()} window closed {on} · record outcome", "near")
+            return Urgency(f"Waiting on {who} until {on}", "waiting")
         if self.network_due < today:
             return Urgency("Past network deadline", "overdue")
         if self.internal_due < today:
             days = (self.network_due - today).days
-            return Urgency(f"Past internal deadline · network due in {days} d", "overdue")
+            when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+            return Urgency(f"Past internal · network due {when}", "overdue")
         if self.internal_due == today:
             return Urgency("Due today", "today")
         left = calendars.FED.banking_days_between(today, self.internal_due)

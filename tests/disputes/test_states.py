@@ -386,3 +386,27 @@ def test_a_return_in_time_is_timely_and_card_disputes_have_no_verdict():
     )
     assert dispute.return_timeliness().timely
     assert open_dispute(network=Network.VISA, code="13.1").return_timeliness() is None
+
+
+@pytest.mark.parametrize(
+    ("internal", "network", "party", "label", "level"),
+    [
+        (0, 30, "astra", "Due today", "today"),
+        (-1, 0, "astra", "Past internal · network due today", "overdue"),
+        (-2, 1, "astra", "Past internal · network due tomorrow", "overdue"),
+        (-3, -1, "astra", "Past network deadline", "overdue"),
+        (5, 5, "counterparty", "Waiting on issuer until", "waiting"),
+        (-1, -1, "counterparty", "Issuer window closed", "near"),
+    ],
+)
+def test_urgency_says_in_words_what_is_due(internal, network, party, label, level):
+    today = TODAY()
+    dispute = Dispute(
+        network=Network.VISA,
+        internal_due=today + timedelta(days=internal),
+        network_due=today + timedelta(days=network),
+        due_party=party,
+    )
+    urgency = dispute.urgency(today)
+    assert urgency.label.startswith(label)
+    assert urgency.level == level
