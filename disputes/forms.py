@@ -14,7 +14,7 @@ def person_name(user) -> str:
 
 
 class TransitionForm(forms.Form):
-    """The inputs of one transition, built from its ``custom`` metadata (disputes/states/networks.py):
+    """The inputs of one transition, built from its ``custom`` metadata (disputes.states):
     the network processing date (``needs_date``), an R-code (``codes``), an assignee
     (``needs_assignee``), the recovered amount of a win. ``version`` is the dispute version the
     user loaded, so a change landing meanwhile is refused rather than overwritten."""

@@ -393,9 +393,10 @@ def for_queue(user, params, *, matching: int | None = None) -> QueuePage:
     its rows in order and the cursors of the pages before and after it.
 
     ``matching`` is how many disputes the filters match, when known (``capped_counts``). Below
-    ``COUNT_CAP`` the matches are few, so they are found first and sorted, rather than looked
-    for along the sort's index: when the filters correlate with the sort (received this month,
-    ordered by due date), that walk can pass most of the open disputes before it fills a page.
+    ``COUNT_CAP`` the matches are few, so they are found first, by the filters' own best index,
+    and sorted, rather than looked for along the sort's index: when the filters correlate with
+    the sort (received last week, ordered by due date) that walk can pass most of the open
+    disputes before it fills a page.
 
     Costs one query per segment the page touches (one or two; a client or assignee sort adds one
     to load the rows it found), whatever the page number or size."""

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors, services
-from ..choices import Network, Rail, Stage, WorkState
+from ..choices import Network, Rail, ReferenceKind, Stage, WorkState
 from ..filters import (
     ANY_STATE,
     DEFAULT_PAGE_SIZE,
@@ -45,7 +45,8 @@ SELECTS = ("network", "rail", "client", "stage", "state", "assignee", "due")
 PAGE_KEYS = ("sort", "size")
 CURSOR_KEYS = ("after", "before")
 
-# (label, sort key or "", CSS class). Urgency and internal due order the same way.
+# (label, sort, CSS class). Urgency and internal due sort the same way; received and the
+# other sorts the URL accepts are in disputes.filters.SORTS.
 COLUMNS = (
     ("Urgency", "due", "col-urgency"),
     ("Case", "case", "col-case"),
@@ -76,7 +77,6 @@ class QueueRow:
     state_label: str
     amount: str
     assignee: str
-    received: tuple[str, str]
     internal_due: tuple[str, str] | None
     network_due: tuple[str, str] | None
     claimable: bool
@@ -88,10 +88,12 @@ class QueueRow:
 
 
 def _day(day, today) -> tuple[str, str] | None:
-    """(shown, ISO): "Nov 26", with the year when it is not this year's."""
+    """(shown, ISO): "Nov 26", or "Nov 26 ’25" when it is not this year's."""
     if day is None:
         return None
-    shown = f"{day:%b} {day.day}" if day.year == today.year else f"{day:%b} {day.day}, {day.year}"
+    shown = f"{day:%b} {day.day}"
+    if day.year != today.year:
+        shown = f"{shown} ’{day:%y}"
     return shown, day.isoformat()
 
 
@@ -120,7 +122,6 @@ def present(dispute: Dispute, today, user) -> QueueRow:
         state_label=STATE_SHORT.get(dispute.state) or STATE_LABELS.get(dispute.state, ""),
         amount=money(dispute.amount, dispute.currency),
         assignee=assignee,
-        received=_day(dispute.received_on, today),
         internal_due=_day(dispute.internal_due, today),
         network_due=_day(dispute.network_due, today),
         claimable=dispute.assignee_id is None and dispute.is_open,
@@ -141,7 +142,7 @@ def queue_filter(request, data) -> QueueFilter:
 def _query(params: QueueFilter, **changes) -> str:
     """The queue's query string with ``changes`` applied (None removes a key); a new filter,
     sort or size starts again from the first page."""
-    data = {key: value for key, value in params.filter_params().items()}
+    data = dict(params.filter_params())
     for key in PAGE_KEYS:
         if params.data.get(key):
             data[key] = params.data[key]
@@ -212,9 +213,18 @@ def queue(request):
     params = queue_filter(request, request.GET)
     views, matched = _views(request, params)
     page = selectors.for_queue(request.user, params, matching=matched)
+    context = _page_context(request, params, page, views=views, matched=matched)
+    response = render(request, RESULTS if htmx_results else FULL_PAGE, context)
+    if htmx_results:
+        response["HX-Push-Url"] = canonical or request.get_full_path()
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def _page_context(request, params, page, *, views, matched) -> dict:
     query = _query(params)
     form = params.form
-    context = {
+    return {
         "params": params,
         "form": form,
         "selects": [form[name] for name in SELECTS],
@@ -238,11 +248,6 @@ def queue(request):
         "search_all_url": _search_all_url(params),
         **_abilities(request.user),
     }
-    response = render(request, RESULTS if htmx_results else FULL_PAGE, context)
-    if htmx_results:
-        response["HX-Push-Url"] = canonical or request.get_full_path()
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
 
 
 def _canonical(request) -> str | None:
@@ -417,20 +422,23 @@ def _cell(value) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _export_row(d, today) -> list:
+REFERENCE_LABELS = dict(ReferenceKind.choices)
+
+
+def _export_row(d, today, detail_url: tuple[str, str]) -> list:
     return [
         d.pk,
         _cell(d.case_id),
-        d.get_network_display(),
-        d.get_rail_display(),
+        NETWORK_LABELS.get(d.network, d.network),
+        RAIL_LABELS.get(d.rail, d.rail),
         _cell(d.reason_code),
         _cell(d.reason_short_name),
         _cell(d.client.name),
         d.amount,
         d.currency,
         money(d.amount, d.currency),
-        d.get_stage_display(),
-        d.get_state_display(),
+        STAGE_LABELS.get(d.stage, d.stage),
+        STATE_LABELS.get(d.state, d.state),
         _cell(person_name(d.assignee)) if d.assignee else "",
         d.received_on,
         d.internal_due or "",
@@ -439,17 +447,22 @@ def _export_row(d, today) -> list:
         d.urgency(today).label,
         _cell(d.deadline_rule),
         _cell(d.deadline_explanation),
-        d.transaction.get_reference_kind_display(),
+        REFERENCE_LABELS.get(d.transaction.reference_kind, ""),
         _cell(d.transaction.network_reference),
-        f"{settings.SITE_URL}{d.get_absolute_url()}",
+        f"{detail_url[0]}{d.pk}{detail_url[1]}",
     ]
 
 
 def _csv_lines(rows, today):
+    """The header, then one line per dispute (labels from dicts, URL from a template: a large
+    export spends its time here, per row)."""
     writer = csv.writer(_Echo())
+    sentinel = 987654321
+    head, tail = reverse("disputes:detail", args=[sentinel]).split(str(sentinel))
+    detail_url = (f"{settings.SITE_URL}{head}", tail)
     yield writer.writerow(EXPORT_COLUMNS)
     for dispute in rows:
-        yield writer.writerow(_export_row(dispute, today))
+        yield writer.writerow(_export_row(dispute, today, detail_url))
 
 
 @require_GET

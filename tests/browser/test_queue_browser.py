@@ -63,7 +63,7 @@ def test_search_narrows_as_you_type_and_the_url_follows(log_in, site, agent):
     page = log_in(agent)
     page.goto(f"{site.url}/disputes/")
     mark_page(page)
-    page.get_by_placeholder("Search case id, ARN / trace, client").fill("search-me")
+    page.get_by_placeholder("Case id, ARN or trace, client").fill("search-me")
     expect(rows(page)).to_have_count(1)
     expect(page.get_by_role("link", name=wanted.case_id)).to_be_visible()
     expect(page).to_have_url(re.compile(r"\?q=search-me$"))
@@ -86,6 +86,26 @@ def test_lead_assigns_selected_disputes_and_sees_each_refusal(log_in, site, lead
     expect(notice).to_contain_text(f"Assigned 1 dispute to {agent.get_full_name()}.")
     expect(notice).to_contain_text(f"{second.case_id}: Assign is not possible")
     expect(page.locator(f"#dispute-{first.pk} td.col-assignee")).to_have_text(agent.get_full_name())
+
+
+def test_agent_selects_the_whole_page_and_claims_it(log_in, site, agent, agent2):
+    free = [make_dispute() for _ in range(3)]
+    taken = make_dispute(assignee=agent2, state=WorkState.IN_REVIEW, case_id="TAKEN-1")
+    page = log_in(agent)
+    page.goto(f"{site.url}/disputes/?assignee=unassigned")
+    expect(rows(page)).to_have_count(3)
+    page.get_by_label("Select every dispute on this page").check()
+    for dispute in free:
+        expect(page.get_by_label(f"Select {dispute.case_id}")).to_be_checked()
+    page.get_by_role("button", name="Claim selected").click()
+    expect(page.locator("#queue-notice")).to_contain_text("You claimed 3 disputes.")
+    for dispute in free:
+        expect(page.locator(f"#dispute-{dispute.pk} td.col-assignee")).to_have_text("You")
+    assert set(Dispute.objects.filter(assignee=agent).values_list("pk", flat=True)) == {
+        d.pk for d in free
+    }
+    taken.refresh_from_db()
+    assert taken.assignee == agent2
 
 
 def test_next_and_previous_pages_through_the_queue(log_in, site, agent):
@@ -137,7 +157,9 @@ def test_demo_queue_screenshot_fits_1440_wide(log_in, site, screenshot):
         "(() => { const s = document.querySelector('.queue-scroll');"
         " return s.scrollWidth - s.clientWidth; })()"
     )
-    assert overflow <= 0, f"the table is {overflow}px wider than the page"
     screenshot("queue")
+    assert overflow <= 0, f"the table is {overflow}px wider than the page"
     page.locator(".queue-more summary").click()
+    popover = page.locator(".queue-more-body").bounding_box()
+    assert popover["x"] + popover["width"] <= 1440
     screenshot("queue-more-filters")
