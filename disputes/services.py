@@ -279,14 +279,24 @@ def add_note(*, dispute, author, body: str) -> Note:
     return Note.objects.create(dispute=dispute, author=author, body=body)
 
 
-def assign_disputes(*, dispute_ids, assignee, actor) -> tuple[list[int], dict[int, str]]:
-    """Assign many disputes at once. Returns (assigned ids, {id: why not}) — each dispute is
-    its own transaction, so one refusal does not undo the others."""
+def assign_disputes(
+    *, dispute_ids, assignee, actor, expected_versions: dict[int, int] | None = None
+) -> tuple[list[int], dict[int, str]]:
+    """Assign many disputes at once. Returns (assigned ids, {id: why not}). Each dispute is its
+    own transaction, so one refusal does not undo the others; with ``expected_versions`` (the
+    versions the user saw) a dispute someone else changed meanwhile is refused, not taken over."""
     name = "claim" if assignee == actor else "assign"
+    versions = expected_versions or {}
     done, refused = [], {}
     for dispute_id in dispute_ids:
         try:
-            transition_dispute(dispute_id=dispute_id, name=name, actor=actor, assignee=assignee)
+            transition_dispute(
+                dispute_id=dispute_id,
+                name=name,
+                actor=actor,
+                assignee=assignee,
+                expected_version=versions.get(dispute_id),
+            )
             done.append(dispute_id)
         except (DisputeError, PermissionDenied, Dispute.DoesNotExist) as exc:
             refused[dispute_id] = str(exc) or "not found"

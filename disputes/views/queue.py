@@ -350,7 +350,13 @@ def assign(request):
         notice = "Select at least one dispute." if not ids else "Choose whom to assign them to."
         return _assign_result(request, [], notice, "error", refusals=[])
     ids = ids[:MAX_SELECTED]
-    done, refused = services.assign_disputes(dispute_ids=ids, assignee=assignee, actor=request.user)
+    seen = {i: request.POST.get(f"version-{i}", "") for i in ids}
+    done, refused = services.assign_disputes(
+        dispute_ids=ids,
+        assignee=assignee,
+        actor=request.user,
+        expected_versions={i: int(v) for i, v in seen.items() if v.isdigit()},
+    )
     who = "you" if assignee == request.user else person_name(assignee)
     notice = f"Assigned {len(done)} dispute{'' if len(done) == 1 else 's'} to {who}."
     if claiming:

@@ -196,3 +196,25 @@ def test_assignee_must_be_someone_who_may_claim(client, lead, cs_user):
 def test_assigning_nothing_asks_for_a_selection(client, lead, agent):
     response = assign(client, lead, [], assignee=agent, **HTMX)
     assert "Select at least one dispute." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_claim_selected_does_not_take_over_a_dispute_claimed_meanwhile(client, agent, agent2):
+    taken, free = open_dispute(), open_dispute()
+    seen = {d.pk: d.version for d in (taken, free)}
+    got_there_first(taken, agent2)
+    client.force_login(agent)
+    response = client.post(
+        ASSIGN,
+        {
+            "dispute": [taken.pk, free.pk],
+            "action": "claim",
+            **{f"version-{pk}": version for pk, version in seen.items()},
+        },
+    )
+    notes = messages_of(response)
+    assert notes[0] == "You claimed 1 dispute."
+    assert "changed while you were looking at it" in notes[1]
+    taken.refresh_from_db()
+    free.refresh_from_db()
+    assert (taken.assignee, free.assignee) == (agent2, agent)
