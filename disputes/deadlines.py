@@ -1,7 +1,10 @@
 """Where a dispute meets the deadline engine: which window runs now, and storing its dates."""
 
+import multiprocessing
 from collections import Counter
 from dataclasses import dataclass, field
+
+from django.db.models import Max, Min
 
 from calendar_rules import calendars, deadlines, rules
 
@@ -65,6 +68,9 @@ RECOMPUTE_FIELDS = (
     "rules_version",
     "deadline_explanation",
 )
+# A row is rewritten when its deadline would read differently; a new tables version alone does
+# not rewrite it: the version stored is the one its deadline was computed with.
+COMPARED_FIELDS = tuple(f for f in RECOMPUTE_FIELDS if f != "rules_version")
 _READ_FIELDS = (
     "id",
     "version",
@@ -105,41 +111,74 @@ class RecomputeReport:
     samples: list = field(default_factory=list)  # a few (case id, old due, new due, rule)
 
 
-def recompute_open_deadlines(*, dry_run: bool = False, chunk_size: int = 20000) -> RecomputeReport:
+def recompute_open_deadlines(
+    *, dry_run: bool = False, chunk_size: int = 20000, workers: int = 2
+) -> RecomputeReport:
     """Recompute the deadline of every open dispute from the current rule tables.
 
     Writes only rows whose stored fields differ, and only if the dispute's stage and version
     are still the ones read (a compare-and-set: a transition landing meanwhile wins, and has
-    computed its own deadline). Returns what moved."""
+    computed its own deadline). Returns what moved.
+
+    On PostgreSQL the id range is split between ``workers`` processes: the cost is the
+    database rewriting rows and their queue indexes, which one backend does on one core."""
+    from django.db import connection, connections
+
+    from .choices import OPEN_WORK_STATES
+    from .models import Dispute
+
+    bounds = Dispute.objects.filter(state__in=OPEN_WORK_STATES).aggregate(
+        first=Min("id"), last=Max("id")
+    )
+    if bounds["first"] is None:
+        return RecomputeReport()
+    slices = _id_slices(bounds["first"], bounds["last"], 4 * workers)
+    # Other processes cannot see rows of a transaction still open here.
+    if connection.vendor != "postgresql" or workers < 2 or connection.in_atomic_block:
+        parts = [_recompute_slice(s, dry_run, chunk_size) for s in slices]
+    else:
+        connections.close_all()  # each process opens its own
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.starmap(_recompute_slice, [(s, dry_run, chunk_size) for s in slices])
+    return _merge(parts)
+
+
+def _id_slices(first: int, last: int, count: int) -> list[tuple[int, int]]:
+    step = max(1, (last - first + count) // count)
+    return [(start, min(start + step - 1, last)) for start in range(first, last + 1, step)]
+
+
+def _merge(parts) -> RecomputeReport:
+    report = RecomputeReport()
+    for part in parts:
+        for name in ("checked", "changed", "moved", "written", "skipped"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+        report.moves.update(part.moves)
+        report.samples.extend(part.samples[: 20 - len(report.samples)])
+    return report
+
+
+def _recompute_slice(id_range, dry_run, chunk_size) -> RecomputeReport:
     from .choices import OPEN_WORK_STATES
     from .models import Dispute
 
     report = RecomputeReport()
     open_rows = (
-        Dispute.objects.filter(state__in=OPEN_WORK_STATES).order_by("id").values_list(*_READ_FIELDS)
+        Dispute.objects.filter(state__in=OPEN_WORK_STATES, id__range=id_range)
+        .order_by("id")
+        .values_list(*_READ_FIELDS)
     )
     pending = []
     for values in open_rows.iterator(chunk_size=chunk_size):
         report.checked += 1
         snapshot = _Snapshot(values)
-        before = tuple(getattr(snapshot, f) for f in RECOMPUTE_FIELDS[:-1])
+        before = tuple(getattr(snapshot, f) for f in COMPARED_FIELDS)
         apply_deadline(snapshot)
-        after = tuple(getattr(snapshot, f) for f in RECOMPUTE_FIELDS[:-1])
+        after = tuple(getattr(snapshot, f) for f in COMPARED_FIELDS)
         if before == after:
             continue
         report.changed += 1
-        old_due, new_due = values[_READ_FIELDS.index("network_due")], snapshot.network_due
-        if (old_due, values[_READ_FIELDS.index("internal_due")]) != (
-            new_due,
-            snapshot.internal_due,
-        ):
-            report.moved += 1
-            shift = (new_due - old_due).days if old_due and new_due else None
-            report.moves[
-                (snapshot.deadline_rule or values[_READ_FIELDS.index("deadline_rule")], shift)
-            ] += 1
-            if len(report.samples) < 20:
-                report.samples.append((snapshot.id, old_due, new_due, snapshot.deadline_rule))
+        _record_move(report, values, snapshot)
         pending.append(snapshot)
         if len(pending) >= chunk_size and not dry_run:
             _write(pending, report)
@@ -147,6 +186,18 @@ def recompute_open_deadlines(*, dry_run: bool = False, chunk_size: int = 20000) 
     if pending and not dry_run:
         _write(pending, report)
     return report
+
+
+def _record_move(report, values, snapshot) -> None:
+    old = dict(zip(_READ_FIELDS, values, strict=True))
+    if (old["network_due"], old["internal_due"]) == (snapshot.network_due, snapshot.internal_due):
+        return
+    report.moved += 1
+    new_due = snapshot.network_due
+    shift = (new_due - old["network_due"]).days if old["network_due"] and new_due else None
+    report.moves[(snapshot.deadline_rule or old["deadline_rule"], shift)] += 1
+    if len(report.samples) < 20:
+        report.samples.append((snapshot.id, old["network_due"], new_due, snapshot.deadline_rule))
 
 
 def _write(snapshots, report) -> None:
@@ -165,6 +216,8 @@ def _write(snapshots, report) -> None:
     table = Dispute._meta.db_table
     columns = ", ".join(RECOMPUTE_FIELDS)
     with transaction.atomic(), connection.cursor() as cursor:
+        # Safe to lose on a crash: the recompute is idempotent, a second run writes it again.
+        cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS recompute_deadlines ("
             "id bigint, version integer, stage varchar(32), network_due date, "

@@ -72,3 +72,22 @@ def test_recomputing_twice_changes_nothing_the_second_time():
     assert deadlines.recompute_open_deadlines().written == 1
     second = deadlines.recompute_open_deadlines()
     assert (second.checked, second.changed, second.written) == (1, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_recompute_every_open_dispute_once():
+    disputes = [open_dispute(network="visa", code="13.1") for _ in range(12)]
+    for dispute in disputes[::2]:
+        _drift(dispute)
+    report = deadlines.recompute_open_deadlines(chunk_size=2, workers=2)
+    assert (report.checked, report.changed, report.moved, report.written) == (12, 6, 6, 6)
+    assert report.moves == {("visa:13.1:dispute_response", -3): 6}
+    assert not Dispute.objects.filter(rules_version="old").exists()
+
+
+def test_a_new_tables_version_alone_does_not_rewrite_a_deadline_that_reads_the_same():
+    dispute = open_dispute()
+    Dispute.objects.filter(pk=dispute.pk).update(rules_version="older")
+    report = deadlines.recompute_open_deadlines()
+    assert (report.checked, report.changed, report.written) == (1, 0, 0)
+    assert Dispute.objects.get(pk=dispute.pk).rules_version == "older"
