@@ -9,11 +9,13 @@ from django.db.models import Max, Min
 from calendar_rules import calendars, deadlines, rules
 
 from . import states
+from .choices import Party
 
 
 def current_deadline(dispute) -> deadlines.Deadline | None:
     """The window running at the dispute's stage, computed from the rule tables; None when no
-    network clock runs (a closed case, an arbitration awaiting its ruling).
+    network clock runs (a closed case, an arbitration awaiting its ruling). The internal buffer
+    applies to our own windows only: the counterparty's we just watch.
 
     Raises rules.RuleLookupError when the tables cannot count this window (e.g. R90, whose time
     frame is not yet published)."""
@@ -28,6 +30,7 @@ def current_deadline(dispute) -> deadlines.Deadline | None:
         code=dispute.reason_code,
         stage=clock.rule_stage,
         anchor=anchor,
+        buffers=None if clock.party == Party.ASTRA else {clock.rule_stage: 0},
     )
 
 

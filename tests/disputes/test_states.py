@@ -276,6 +276,9 @@ def test_a_stage_change_recomputes_the_deadline(lead):
     dispute = step(dispute, "visa_submit_dispute_response", lead)
     assert dispute.deadline_rule == "visa:13.1:pre_arbitration"
     assert dispute.due_party == "counterparty"
+    # Their window carries no internal buffer, and the sentence says so.
+    assert dispute.internal_due == dispute.network_due
+    assert "no internal buffer" in dispute.deadline_explanation
     dispute = step(dispute, "visa_receive_pre_arbitration", lead)
     assert dispute.deadline_rule == "visa:13.1:pre_arbitration_response"
     assert dispute.due_party == "astra"
