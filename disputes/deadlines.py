@@ -94,13 +94,7 @@ class _Snapshot:
     def __init__(self, values):
         for name, value in zip(_READ_FIELDS, values, strict=True):
             setattr(self, name, value)
-        self.flow = _flow(self.network, self.reason_code)
-
-
-def _flow(network: str, code: str) -> str:
-    if network == "visa":
-        return rules.reason_code(network, code).flow
-    return "chargeback" if network == "mastercard" else "return"
+        self.flow = states.flow_of(self.network, self.reason_code)
 
 
 @dataclass

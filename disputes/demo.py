@@ -35,6 +35,7 @@ from .models import (
     chain_hash,
     transition_content,
 )
+from .states import flow_of
 
 DEMO_PASSWORD = "astra-demo"
 DEMO_USERS = [
@@ -140,7 +141,12 @@ NACHA_CODES = {
     "R23": 1,
 }
 WSUD_CODES = {c.code for c in rules.reason_codes("nacha") if c.wsud_required}
-EXTENDED_NACHA = {"R05", "R07", "R10", "R11", "R37", "R51", "R52", "R53", "R33", "R38"}
+# Returns with the 60-calendar-day (extended) window, as the rule table has them.
+EXTENDED_NACHA = {
+    c.code
+    for c in rules.reason_codes("nacha")
+    if "return" in c.stages and rules.stage_rule("nacha", c.code, "return").day_unit == "calendar"
+}
 
 NETWORK_STEPS = {
     (Network.VISA, "collaboration"): [
@@ -252,7 +258,7 @@ class ScenarioBook:
         self._cache = {}
 
     def steps(self, network, code, entry_stage, names, assigned) -> tuple[Step, ...]:
-        flow = _flow_of(network, code)
+        flow = flow_of(network, code)
         key = (network, flow, entry_stage, tuple(names), assigned)
         if key not in self._cache:
             self._cache[key] = self._run(network, code, entry_stage, names, assigned)
@@ -301,13 +307,6 @@ class ScenarioBook:
                 )
             )
         return tuple(steps)
-
-
-def _flow_of(network, code):
-    if network == Network.VISA:
-        category = code.split(".")[0]
-        return "allocation" if category in ("10", "11") else "collaboration"
-    return "chargeback" if network == Network.MASTERCARD else "return"
 
 
 def ensure_people(stdout=None):
@@ -419,7 +418,7 @@ class DisputeFactory:
             Dispute,
             id=dispute_id,
             network=network,
-            flow=_flow_of(network, code),
+            flow=flow_of(network, code),
             case_id=self._case_id(network, dispute_id),
             client_id=client.pk,
             transaction_id=txn.id,
@@ -629,7 +628,7 @@ class DisputeFactory:
             return ["nacha_reinitiate"]
         if network == Network.NACHA and code not in WSUD_CODES:
             return ["nacha_dishonor", "nacha_receive_contest"]
-        return NETWORK_STEPS[(network, _flow_of(network, code))]
+        return NETWORK_STEPS[(network, flow_of(network, code))]
 
     def _outcome(self, taken):
         rng = self.rng

@@ -337,9 +337,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
 
     @property
     def flow(self) -> str:
-        if self.network == Network.VISA:
-            return self.reason.flow
-        return "chargeback" if self.network == Network.MASTERCARD else "return"
+        return states.flow_of(self.network, self.reason_code)
 
     @property
     def is_open(self) -> bool:

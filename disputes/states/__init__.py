@@ -22,7 +22,7 @@ dishonor or contest code is asked for), ``outcome`` (for endings).
 The diagrams, flow by flow, are in the README ("State machines").
 """
 
-from .clocks import STAGE_CLOCKS, Clock, clock_for, entry_stage
+from .clocks import STAGE_CLOCKS, Clock, clock_for, entry_stage, flow_of
 from .conditions import (
     DECIDABLE_STAGES,
     ENTRY_STAGES,
@@ -71,6 +71,7 @@ __all__ = [
     "DisputeStateMachines",
     "clock_for",
     "entry_stage",
+    "flow_of",
     "is_mastercard",
     "is_mastercard_prearbitration_optional",
     "is_nacha",

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from calendar_rules import rules
+
 from ..choices import Network, Party, Stage
 
 
@@ -67,3 +69,11 @@ def entry_stage(network: str) -> str:
         Network.MASTERCARD: Stage.CHARGEBACK,
         Network.NACHA: Stage.RETURN,
     }[network]
+
+
+def flow_of(network: str, code: str) -> str:
+    """The flow a dispute follows: Visa's comes from the code's category in the rule table
+    (allocation or collaboration); Mastercard and NACHA have one flow each."""
+    if network == Network.VISA:
+        return rules.reason_code(network, code).flow
+    return "chargeback" if network == Network.MASTERCARD else "return"
