@@ -20,6 +20,12 @@ _DEV_SECRET = "dev-only-insecure-key-never-use-in-production-astra-ops-0000"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+# The key of the case history's hash chain (an HMAC): from the environment, never the database,
+# so whoever can rewrite the table cannot re-hash it. Changing it invalidates existing chains.
+_DEV_AUDIT_KEY = "dev-only-audit-key-astra-ops-0000"
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default=_DEV_AUDIT_KEY if DEBUG else "")
+if not AUDIT_HMAC_KEY:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is false.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -109,9 +115,17 @@ _staticfiles_backend = (
     if DEBUG
     else "whitenoise.storage.CompressedManifestStaticFilesStorage"
 )
+AUDIT_CHECKPOINT_DIR = Path(
+    env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": _staticfiles_backend},
+    # Signed checkpoints of the case history, kept outside the database (disputes.history).
+    "audit": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(AUDIT_CHECKPOINT_DIR)},
+    },
 }
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = {
@@ -124,6 +138,10 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "file_overwrite": False,
         },
+    }
+    STORAGES["audit"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "audit-checkpoints"},
     }
 
 # E-mail: console by default; smtp://user:pass@host:port (or smtp+tls://) in production.

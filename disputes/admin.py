@@ -1,12 +1,13 @@
 """Django admin: for data fixes and look-ups. State never changes here: a dispute is opened
-through the service (which writes its audit row), and audit rows are read-only."""
+through the service (which writes its first event), notes are added through the service, and
+the case history is read-only."""
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from . import services
-from .audit import verify_chains
-from .models import AchCompany, Client, ClientContact, Dispute, DisputeTransition, Note, Transaction
+from .history.verify import verify
+from .models import AchCompany, CaseEvent, Client, ClientContact, Dispute, Transaction
 
 
 class ClientContactInline(admin.TabularInline):
@@ -65,19 +66,9 @@ class TransactionAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-class TransitionInline(admin.TabularInline):
-    model = DisputeTransition
-    fields = [
-        "seq",
-        "created_at",
-        "label",
-        "from_stage",
-        "to_stage",
-        "from_state",
-        "to_state",
-        "actor",
-        "comment",
-    ]
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["seq", "created_at", "kind", "actor", "system_actor", "stage", "state", "payload"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -88,13 +79,6 @@ class TransitionInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class NoteInline(admin.TabularInline):
-    model = Note
-    fields = ["created_at", "author", "body"]
-    readonly_fields = ["created_at", "author"]
-    extra = 0
 
 
 @admin.register(Dispute)
@@ -147,7 +131,7 @@ class DisputeAdmin(admin.ModelAdmin):
         return [] if obj is None else self.get_fields(request, obj)
 
     def get_inlines(self, request, obj):
-        return [NoteInline, TransitionInline] if obj else []
+        return [CaseEventInline] if obj else []
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -160,11 +144,6 @@ class DisputeAdmin(admin.ModelAdmin):
         )
         obj.pk = opened.pk
 
-    def save_formset(self, request, form, formset, change):
-        for note in formset.save(commit=False):
-            if isinstance(note, Note) and note.pk is None:
-                services.add_note(dispute=form.instance, author=request.user, body=note.body)
-
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -172,30 +151,34 @@ class DisputeAdmin(admin.ModelAdmin):
     def amount_display(self, obj):
         return format_html("{}&nbsp;{}", obj.amount, obj.currency)
 
-    @admin.action(description="Verify the audit chain of the selected disputes")
+    @admin.action(description="Verify the case history of the selected disputes")
     def verify_audit_chain(self, request, queryset):
-        checked, breaks = verify_chains(queryset.values_list("pk", flat=True))
-        if breaks:
-            for chain_break in breaks[:20]:
-                self.message_user(request, f"Broken: {chain_break}", messages.ERROR)
-        else:
-            self.message_user(request, f"{checked} audit rows verified: every chain intact.")
+        report = verify(queryset.values_list("pk", flat=True))
+        for chain_break in report.breaks[:20]:
+            self.message_user(request, f"Broken: {chain_break}", messages.ERROR)
+        if report.intact:
+            self.message_user(
+                request, f"{report.events} events verified: every case history intact."
+            )
 
 
-@admin.register(DisputeTransition)
-class DisputeTransitionAdmin(admin.ModelAdmin):
+@admin.register(CaseEvent)
+class CaseEventAdmin(admin.ModelAdmin):
+    """Read-only: the history is append-only, here as everywhere (a correction is a new event,
+    such as a new note)."""
+
     list_display = [
         "dispute",
         "seq",
-        "label",
-        "from_stage",
-        "to_stage",
-        "to_state",
+        "kind",
         "actor",
+        "system_actor",
+        "stage",
+        "state",
         "created_at",
     ]
-    list_filter = ["transition", "to_stage", "to_state"]
-    search_fields = ["=dispute__case_id", "comment"]
+    list_filter = ["kind", "stage", "state"]
+    search_fields = ["=dispute__case_id"]
     list_select_related = ["dispute", "actor"]
     show_full_result_count = False
 
@@ -206,15 +189,4 @@ class DisputeTransitionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
-    list_display = ["dispute", "author", "created_at"]
-    search_fields = ["=dispute__case_id", "body"]
-    list_select_related = ["dispute", "author"]
-    readonly_fields = ["dispute", "author", "created_at"]
-
-    def has_add_permission(self, request):
         return False

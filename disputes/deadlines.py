@@ -3,6 +3,7 @@
 import multiprocessing
 from collections import Counter
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import Max, Min
 
@@ -89,7 +90,7 @@ _READ_FIELDS = (
 class _Snapshot:
     """An open dispute as read for recomputation: just the columns the clocks need."""
 
-    __slots__ = (*_READ_FIELDS, "flow")
+    __slots__ = (*_READ_FIELDS, "flow", "old")
 
     def __init__(self, values):
         for name, value in zip(_READ_FIELDS, values, strict=True):
@@ -115,7 +116,9 @@ def recompute_open_deadlines(
 
     Writes only rows whose stored fields differ, and only if the dispute's stage and version
     are still the ones read (a compare-and-set: a transition landing meanwhile wins, and has
-    computed its own deadline). Returns what moved.
+    computed its own deadline). Each rewritten dispute gets a ``deadline_changed`` event in its
+    case history (old and new dates and rule), in the same transaction, and a new version.
+    Returns what moved.
 
     On PostgreSQL the id range is split between ``workers`` processes: the cost is the
     database rewriting rows and their queue indexes, which one backend does on one core."""
@@ -130,8 +133,10 @@ def recompute_open_deadlines(
     if bounds["first"] is None:
         return RecomputeReport()
     slices = _id_slices(bounds["first"], bounds["last"], 4 * workers)
-    # Other processes cannot see rows of a transaction still open here.
-    if connection.vendor != "postgresql" or workers < 2 or connection.in_atomic_block:
+    # Other processes cannot see rows of a transaction still open here; and a daemonic process
+    # (a Celery prefork worker) may not have children.
+    daemonic = multiprocessing.current_process().daemon
+    if connection.vendor != "postgresql" or workers < 2 or connection.in_atomic_block or daemonic:
         parts = [_recompute_slice(s, dry_run, chunk_size) for s in slices]
     else:
         connections.close_all()  # each process opens its own
@@ -176,6 +181,7 @@ def _recompute_slice(id_range, dry_run, chunk_size) -> RecomputeReport:
             continue
         report.changed += 1
         _record_move(report, values, snapshot)
+        snapshot.old = dict(zip(_READ_FIELDS, values, strict=True))
         pending.append(snapshot)
         if len(pending) >= chunk_size and not dry_run:
             _write(pending, report)
@@ -197,19 +203,67 @@ def _record_move(report, values, snapshot) -> None:
         report.samples.append((snapshot.id, old["network_due"], new_due, snapshot.deadline_rule))
 
 
+RECOMPUTE_ACTOR = "Deadline recompute"
+
+
+def _change_payload(s) -> dict:
+    old = s.old
+    return {
+        "reason": f"Recomputed from the rule tables (version {s.rules_version or 'none'}).",
+        "old_network_due": old["network_due"],
+        "network_due": s.network_due,
+        "old_internal_due": old["internal_due"],
+        "internal_due": s.internal_due,
+        "old_rule": old["deadline_rule"],
+        "rule": s.deadline_rule,
+        "rules_version": s.rules_version,
+    }
+
+
 def _write(snapshots, report) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        _write_each(snapshots, report)
+    else:
+        _write_copy(snapshots, report)
+
+
+def _write_each(snapshots, report) -> None:
+    """Row by row, through the history's own writer (SQLite, the demo)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from . import history
+    from .models import Dispute
+
+    for s in snapshots:
+        with transaction.atomic():
+            dispute = Dispute.objects.select_for_update().filter(pk=s.id).first()
+            if dispute is None or (dispute.version, dispute.stage) != (s.version, s.stage):
+                report.skipped += 1
+                continue
+            for name in RECOMPUTE_FIELDS:
+                setattr(dispute, name, getattr(s, name))
+            dispute.version += 1
+            dispute.updated_at = timezone.now()
+            dispute.save(update_fields=[*RECOMPUTE_FIELDS, "version", "updated_at"])
+            history.record_event(
+                dispute=dispute,
+                kind="deadline_changed",
+                system_actor=RECOMPUTE_ACTOR,
+                payload=_change_payload(s),
+            )
+            report.written += 1
+
+
+def _write_copy(snapshots, report) -> None:
+    """PostgreSQL: COPY the new values into a temp table, update with a compare-and-set,
+    then COPY one linked event per updated dispute, all in one transaction."""
     from django.db import connection, transaction
 
     from .models import Dispute
 
-    if connection.vendor != "postgresql":
-        for s in snapshots:
-            updated = Dispute.objects.filter(pk=s.id, version=s.version, stage=s.stage).update(
-                **{f: getattr(s, f) for f in RECOMPUTE_FIELDS}
-            )
-            report.written += updated
-            report.skipped += 1 - updated
-        return
     table = Dispute._meta.db_table
     columns = ", ".join(RECOMPUTE_FIELDS)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -229,9 +283,64 @@ def _write(snapshots, report) -> None:
                     (s.id, s.version, s.stage, *(getattr(s, f) for f in RECOMPUTE_FIELDS))
                 )
         assignments = ", ".join(f"{f} = r.{f}" for f in RECOMPUTE_FIELDS)
+        snapshot_columns = ", ".join(f"d.{f}" for f in _SNAPSHOT_COLUMNS)
         cursor.execute(
-            f"UPDATE {table} AS d SET {assignments} FROM recompute_deadlines AS r "
-            "WHERE d.id = r.id AND d.version = r.version AND d.stage = r.stage"
+            f"UPDATE {table} AS d SET {assignments}, version = d.version + 1, "
+            "updated_at = now() FROM recompute_deadlines AS r "
+            "WHERE d.id = r.id AND d.version = r.version AND d.stage = r.stage "
+            f"RETURNING d.id, {snapshot_columns}"
         )
-        report.written += cursor.rowcount
-        report.skipped += len(snapshots) - cursor.rowcount
+        updated = {row[0]: dict(zip(_SNAPSHOT_COLUMNS, row[1:], strict=True)) for row in cursor}
+        report.written += len(updated)
+        report.skipped += len(snapshots) - len(updated)
+        _copy_events(cursor, [s for s in snapshots if s.id in updated], updated)
+
+
+_SNAPSHOT_COLUMNS = (
+    "stage",
+    "state",
+    "outcome",
+    "assignee_id",
+    "version",
+    "network_due",
+    "internal_due",
+    "client_evidence_due",
+    "deadline_rule",
+)
+
+
+def _copy_events(cursor, snapshots, updated) -> None:
+    """One ``deadline_changed`` event per updated dispute, linked to its chain's head (the
+    UPDATE holds the rows' locks, so no other writer can append meanwhile)."""
+    import json
+
+    from django.utils import timezone
+
+    from . import history
+    from .models import CaseEvent
+
+    if not snapshots:
+        return
+    cursor.execute(
+        f"SELECT DISTINCT ON (dispute_id) dispute_id, seq, row_hash FROM "
+        f"{CaseEvent._meta.db_table} WHERE dispute_id = ANY(%s) ORDER BY dispute_id, seq DESC",
+        [[s.id for s in snapshots]],
+    )
+    heads = {dispute_id: (seq, row_hash) for dispute_id, seq, row_hash in cursor.fetchall()}
+    now = timezone.now()
+    secret = history.chain.key()
+    fields = [f.attname for f in CaseEvent._meta.concrete_fields if f.attname != "id"]
+    copy_sql = f"COPY {CaseEvent._meta.db_table} ({', '.join(fields)}) FROM STDIN"
+    with cursor.cursor.copy(copy_sql) as copy:
+        for s in snapshots:
+            seq, prev_hash = heads.get(s.id, (0, ""))
+            row = history.event_row(
+                dispute=SimpleNamespace(pk=s.id, **updated[s.id]),
+                seq=seq + 1,
+                kind="deadline_changed",
+                system_actor=RECOMPUTE_ACTOR,
+                payload=_change_payload(s),
+                at=now,
+            )
+            history.chain.link([row], prev_hash, secret)
+            copy.write_row([json.dumps(row[f]) if f == "payload" else row[f] for f in fields])

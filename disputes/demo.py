@@ -22,18 +22,17 @@ from django.utils.text import slugify
 
 from calendar_rules import calendars, rules
 
+from . import history
 from .choices import Network, Outcome, Rail, ReferenceKind, Stage, TransactionType, WorkState
 from .deadlines import apply_deadline
 from .models import (
     AchCompany,
+    CaseEvent,
     Client,
     ClientContact,
     Dispute,
-    DisputeTransition,
     Transaction,
     business_today,
-    chain_hash,
-    transition_content,
 )
 from .states import flow_of
 
@@ -244,11 +243,12 @@ def _shift(txn, dispute, rows, delta):
                 setattr(obj, name, value + delta)
     for row in rows:
         row.created_at += delta
-        if "on" in row.details:
-            row.details = {
-                **row.details,
-                "on": (date.fromisoformat(row.details["on"]) + delta).isoformat(),
-            }
+        for key in ("on", "stage_started_on"):
+            if key in row.details:
+                row.details = {
+                    **row.details,
+                    key: (date.fromisoformat(row.details[key]) + delta).isoformat(),
+                }
 
 
 class ScenarioBook:
@@ -443,7 +443,7 @@ class DisputeFactory:
             if lag > 0:
                 _shift(txn, dispute, rows, timedelta(days=lag))
         apply_deadline(dispute)
-        return txn, dispute, rows
+        return txn, dispute, self._events(dispute, rows)
 
     def _card(self, network, client, txn_id, received_on, amount):
         rng = self.rng
@@ -557,7 +557,7 @@ class DisputeFactory:
                 WorkState.NEW,
                 None,
                 dispute.opened_at,
-                {},
+                {"stage_started_on": dispute.stage_started_on.isoformat()},
             )
         )
         # Spread the steps over the dispute's age, so an old case reaches its ending.
@@ -576,7 +576,7 @@ class DisputeFactory:
             moment = self._moment(day)
             details = {"on": day.isoformat()} if step.stage_changed else {}
             if step.name in ("claim", "assign"):
-                details = {"assignee": assignee.pk, "assignee_name": str(assignee)}
+                details = {"assignee": assignee.pk, "assignee_name": assignee.get_full_name()}
             rows.append(
                 self._row(
                     dispute,
@@ -687,29 +687,96 @@ class DisputeFactory:
         details,
         comment="",
     ):
-        return Row(
-            DisputeTransition,
-            dispute_id=dispute.id,
-            seq=seq,
-            transition=name,
-            label=label,
-            from_stage=from_stage,
-            to_stage=to_stage,
-            from_state=from_state,
-            to_state=to_state,
-            actor_id=actor.pk if actor else None,
-            comment=comment,
-            details=details,
-            created_at=moment,
-        )
+        """One drawn step, before it becomes an event (dates may still shift)."""
+        return Draft(
+            name, label, from_stage, to_stage, from_state, to_state, actor, moment, details,
+            comment,
+        )  # fmt: skip
+
+    def _events(self, dispute, drafts) -> list:
+        """The drawn steps as case-history events: each with the snapshot of the dispute it
+        left (deadlines recomputed at each stage change, as the services do), built and
+        linked by the history's own code."""
+        probe = Row(Dispute, **{k: v for k, v in dispute.__dict__.items() if k != "version"})
+        probe.pk = dispute.id
+        events = []
+        for seq, draft in enumerate(drafts, start=1):
+            _replay(probe, draft, dispute)
+            probe.version = seq
+            if seq == len(drafts):
+                probe.__dict__.update({f: getattr(dispute, f) for f in history.SNAPSHOT_FIELDS})
+            kind, payload = _event_payload(draft)
+            row = history.event_row(
+                dispute=probe,
+                seq=seq,
+                kind=kind,
+                actor=draft.actor,
+                system_actor="" if draft.actor else FEEDS[dispute.network],
+                payload=payload,
+                at=draft.created_at,
+            )
+            events.append(row)
+        history.chain.link(events)
+        return [Row(CaseEvent, **row) for row in events]
 
 
-def chain(rows):
-    prev = ""
-    for row in rows:
-        row.prev_hash = prev
-        row.row_hash = chain_hash(prev, transition_content(vars(row)))
-        prev = row.row_hash
+FEEDS = {
+    Network.VISA: "Visa dispute feed",
+    Network.MASTERCARD: "Mastercard dispute feed",
+    Network.NACHA: "NACHA return file",
+}
+
+
+@dataclass
+class Draft:
+    name: str
+    label: str
+    from_stage: str
+    to_stage: str
+    from_state: str
+    to_state: str
+    actor: object
+    created_at: datetime
+    details: dict
+    comment: str
+
+
+def _replay(probe, draft, dispute) -> None:
+    """Move the probe to where ``draft`` left the dispute."""
+    probe.__dict__["stage"], probe.__dict__["state"] = draft.to_stage, draft.to_state
+    if draft.name in ("claim", "assign"):
+        probe.assignee_id = draft.details["assignee"]
+    if draft.name == "open":
+        probe.assignee_id, probe.outcome = None, ""
+        started = date.fromisoformat(draft.details["stage_started_on"])
+        probe.stage_started_on = started
+        probe.return_settled_on = started if draft.to_stage == Stage.RETURN else None
+    elif draft.from_stage != draft.to_stage and "on" in draft.details:
+        probe.stage_started_on = date.fromisoformat(draft.details["on"])
+        if draft.name == "nacha_receive_return":
+            probe.return_settled_on = probe.stage_started_on
+    if draft.to_stage == Stage.CLOSED:
+        probe.outcome = dispute.outcome
+    if draft.name == "open" or draft.from_stage != draft.to_stage:
+        apply_deadline(probe)
+
+
+def _event_payload(draft) -> tuple[str, dict]:
+    if draft.name == "open":
+        return "opened", {"params": draft.details, "comment": draft.comment}
+    payload = {
+        "act": draft.name,
+        "label": draft.label,
+        "from_stage": draft.from_stage,
+        "from_state": draft.from_state,
+        "comment": draft.comment,
+    }
+    if draft.name in ("claim", "assign"):
+        payload["assignee_name"] = draft.details["assignee_name"]
+        return ("claimed" if draft.name == "claim" else "assigned"), payload
+    if draft.details:
+        payload["params"] = draft.details
+    return "transition", payload
 
 
 _CHUNK_CONTEXT: dict = {}
@@ -781,11 +848,10 @@ def _make_chunk(job) -> tuple[int, int]:
     )
     txns, batch, rows = [], [], []
     for offset in range(size):
-        txn, dispute, history = factory.draw(next_dispute + offset, next_txn + offset)
-        chain(history)
+        txn, dispute, events = factory.draw(next_dispute + offset, next_txn + offset)
         txns.append(txn)
         batch.append(dispute)
-        rows.extend(history)
+        rows.extend(events)
     context["writer"].write(txns, batch, rows)
     return size, len(rows)
 
@@ -803,7 +869,7 @@ class BulkWriter:
             for model, objects in (
                 (Transaction, txns),
                 (Dispute, disputes),
-                (DisputeTransition, rows),
+                (CaseEvent, rows),
             ):
                 fields = model._meta.concrete_fields
                 instances = [
@@ -818,7 +884,7 @@ class BulkWriter:
 class CopyWriter(BulkWriter):
     """PostgreSQL: COPY each chunk into the three tables, then move the id sequences on."""
 
-    models = (Transaction, Dispute, DisputeTransition)
+    models = (Transaction, Dispute, CaseEvent)
 
     def __init__(self):
         with connection.cursor() as cursor:
@@ -835,7 +901,7 @@ class CopyWriter(BulkWriter):
                 fields = [
                     f
                     for f in model._meta.concrete_fields
-                    if not (model is DisputeTransition and f.attname == "id")
+                    if not (model is CaseEvent and f.attname == "id")
                 ]
                 columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
                 sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"

@@ -1,26 +1,22 @@
 """Reads for the dispute page: the dispute itself, its timeline, related disputes and the
 explanation of its deadline.
 
-The timeline is one newest-first list merged from *sources*: functions registered with
-``@timeline_source`` that each turn one kind of record (transitions, notes; later evidence and
-reminders) into ``TimelineEntry`` rows with one query. A new kind plugs in by registering a
-source; the page renders every entry the same way.
+The timeline reads the dispute's case history (``disputes.history``): every event, newest
+first, each described by its kind's registered ``describe`` function. A new kind of event plugs
+in by registering its kind; the page renders every entry the same way.
 """
 
-from collections.abc import Callable, Iterable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q
 
 from calendar_rules import calendars, rules
 
-from .choices import Network, Party, Rail, Stage, WorkState
+from .choices import Network, Party, Rail
 from .deadlines import current_deadline
-from .models import Dispute, DisputeTransition, Note, Transaction
-from .templatetags.disputes_tags import money
+from .history import KINDS, Described
+from .models import CaseEvent, Dispute, Transaction
 
 RELATED_LIMIT = 25
 
@@ -70,91 +66,39 @@ class TimelineEntry:
     rank: int = 0
 
 
-TimelineSource = Callable[[Dispute], Iterable[TimelineEntry]]
-TIMELINE_SOURCES: list[TimelineSource] = []
+def _describe(event, dispute) -> Described:
+    kind = KINDS.get(event.kind)
+    if kind is None:
+        return Described(title=event.kind.replace("_", " ").capitalize())
+    if kind.describe is None:
+        payload = event.payload
+        return Described(title=kind.label, body=payload.get("comment") or payload.get("body", ""))
+    return kind.describe(event, dispute)
 
 
-def timeline_source(source: TimelineSource) -> TimelineSource:
-    """Register a source of timeline entries (one query per source)."""
-    TIMELINE_SOURCES.append(source)
-    return source
+def event_actor(event) -> str:
+    return display_name(event.actor) if event.actor_id else (event.system_actor or "System")
 
 
 def timeline(dispute: Dispute) -> list[TimelineEntry]:
-    """Everything that happened to the dispute, newest first."""
-    entries = [entry for source in TIMELINE_SOURCES for entry in source(dispute)]
-    entries.sort(key=lambda entry: (entry.at, entry.rank), reverse=True)
+    """Everything that happened to the dispute, newest first, from its case history."""
+    events = CaseEvent.objects.filter(dispute_id=dispute.pk).select_related("actor")
+    entries = []
+    for event in events.order_by("-seq"):
+        described = _describe(event, dispute)
+        entries.append(
+            TimelineEntry(
+                kind=event.kind.replace("_", "-"),
+                at=event.created_at,
+                actor=event_actor(event),
+                title=described.title,
+                body=described.body,
+                changes=described.changes,
+                facts=described.facts,
+                rank=event.seq,
+            )
+        )
     return entries
-
-
-def _label(choices, value: str) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value or "—"
-
-
-FACT_LABELS = {
-    "on": "Network date",
-    "code": "Code",
-    "assignee_name": "Assignee",
-    "recovered_amount": "Recovered",
-    "stage_started_on": "Stage started",
-}
-HIDDEN_FACTS = {"assignee"}  # the id; its name is shown
-
-
-def _facts(details: dict, currency: str) -> tuple[tuple[str, str], ...]:
-    facts = []
-    for key, value in details.items():
-        if key in HIDDEN_FACTS or value in (None, ""):
-            continue
-        if key == "recovered_amount":
-            with suppress(InvalidOperation, TypeError):
-                value = money(Decimal(value), currency)
-        facts.append((FACT_LABELS.get(key, key.replace("_", " ").capitalize()), str(value)))
-    return tuple(facts)
-
-
-def _changes(row: DisputeTransition) -> tuple[str, ...]:
-    if not row.from_stage and not row.from_state:
-        return (
-            f"Opened at {_label(Stage, row.to_stage).lower()}, "
-            f"{_label(WorkState, row.to_state).lower()}",
-        )
-    changes = []
-    if row.from_stage != row.to_stage:
-        changes.append(f"Stage: {_label(Stage, row.from_stage)} → {_label(Stage, row.to_stage)}")
-    if row.from_state != row.to_state:
-        changes.append(
-            f"State: {_label(WorkState, row.from_state)} → {_label(WorkState, row.to_state)}"
-        )
-    return tuple(changes)
-
-
-@timeline_source
-def transition_entries(dispute: Dispute) -> Iterable[TimelineEntry]:
-    rows = DisputeTransition.objects.filter(dispute_id=dispute.pk).select_related("actor")
-    for row in rows:
-        yield TimelineEntry(
-            kind="transition",
-            at=row.created_at,
-            actor=display_name(row.actor),
-            title=row.label,
-            body=row.comment,
-            changes=_changes(row),
-            facts=_facts(row.details, dispute.currency),
-            rank=row.seq,
-        )
-
-
-@timeline_source
-def note_entries(dispute: Dispute) -> Iterable[TimelineEntry]:
-    for note in Note.objects.filter(dispute_id=dispute.pk).select_related("author"):
-        yield TimelineEntry(
-            kind="note", at=note.created_at, actor=display_name(note.author), title="Note",
-            body=note.body,
-        )  # fmt: skip
 
 
 # --- related disputes -----------------------------------------------------------------------

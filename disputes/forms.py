@@ -79,12 +79,10 @@ class TransitionForm(forms.Form):
     def clean_assignee(self):
         return self.people[self.cleaned_data["assignee"]]
 
-    def transition_params(self, actor) -> dict:
-        """Keyword arguments for the transition method (after ``is_valid()``)."""
+    def transition_params(self) -> dict:
+        """Keyword arguments for the act's service (after ``is_valid()``)."""
         data = self.cleaned_data
         params = {}
-        if self.spec["name"] == "claim":
-            params["assignee"] = actor
         for key in ("on", "code", "assignee"):
             if key in self.fields:
                 params[key] = data[key]

@@ -1,10 +1,8 @@
 """The dispute domain: clients, the disputed transaction, the dispute and its audit trail."""
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -183,7 +181,8 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
     """One dispute under one network's state machine.
 
     ``stage`` and ``state`` are protected FSM fields: they change only through
-    ``disputes.services``, which writes a ``DisputeTransition`` for every change.
+    ``disputes.services``, which writes an event to the dispute's case history
+    (``disputes.history``) for every act.
     """
 
     network = models.CharField(max_length=12, choices=Network.choices)
@@ -317,6 +316,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             ("accept_liability", "Can accept liability or record expiry"),
             ("request_evidence", "Can request and receive evidence"),
             ("upload_evidence", "Can upload evidence"),
+            ("add_note", "Can add a note to a dispute"),
             ("export_disputes", "Can export disputes"),
             ("view_reports", "Can view reports"),
             ("verify_audit", "Can verify the audit trail"),
@@ -408,108 +408,6 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             raise ValidationError(errors)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("Audit rows are append-only: they are never updated.")
-
-    def delete(self):
-        raise TypeError("Audit rows are append-only: they are never deleted.")
-
-
-class DisputeTransition(models.Model):
-    """One row per state change, written in the same database transaction as the change.
-
-    Rows form a hash chain per dispute: ``row_hash`` covers the row's content and the previous
-    row's hash, so editing or deleting any row breaks the chain (``verify_audit_chain``).
-    PostgreSQL also refuses UPDATE and DELETE on this table (a trigger, see migrations).
-    """
-
-    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="transitions")
-    seq = models.PositiveIntegerField()
-    transition = models.CharField(max_length=64)
-    label = models.CharField(max_length=100)
-    from_stage = models.CharField(max_length=32, blank=True)
-    to_stage = models.CharField(max_length=32)
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Empty for the system",
-    )
-    comment = models.TextField(blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    row_hash = models.CharField(max_length=64)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["dispute", "seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["dispute", "seq"], name="uniq_transition_seq"),
-        ]
-
-    def __str__(self):
-        return f"{self.dispute_id}#{self.seq} {self.transition}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("Audit rows are append-only: they are never updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Audit rows are append-only: they are never deleted.")
-
-    def content(self) -> dict:
-        """What the hash covers, in a canonical form."""
-        return transition_content(vars(self))
-
-    def compute_hash(self) -> str:
-        return chain_hash(self.prev_hash, self.content())
-
-
-def transition_content(row) -> dict:
-    """The hashed content of an audit row, from a mapping of its column attnames."""
-    return {
-        "dispute": row["dispute_id"],
-        "seq": row["seq"],
-        "transition": row["transition"],
-        "from_stage": row["from_stage"],
-        "to_stage": row["to_stage"],
-        "from_state": row["from_state"],
-        "to_state": row["to_state"],
-        "actor": row["actor_id"],
-        "comment": row["comment"],
-        "details": row["details"],
-        "created_at": row["created_at"].astimezone(UTC).isoformat(),
-    }
-
-
-def chain_hash(prev_hash: str, content: dict) -> str:
-    payload = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
-
-
-class Note(models.Model):
-    """A staff note on a dispute."""
-
-    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"Note on {self.dispute_id} by {self.author_id}"
-
-
 class CalendarFeed(models.Model):
     """A user's private iCalendar feed of deadlines. The token in its URL is the only credential,
     so it can be rotated (revoking the old URL) at any time."""
@@ -527,3 +425,7 @@ class CalendarFeed(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+
+# The case history lives in its own package; its model belongs to this app.
+from .history.models import CaseEvent  # noqa: E402, F401

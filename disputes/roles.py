@@ -7,8 +7,7 @@ VIEW = [
     "disputes.view_achcompany",
     "disputes.view_transaction",
     "disputes.view_dispute",
-    "disputes.view_disputetransition",
-    "disputes.view_note",
+    "disputes.view_caseevent",
 ]
 
 ROLE_PERMISSIONS = {

@@ -4,16 +4,38 @@ import logging
 
 from celery import shared_task
 
-from .audit import verify_chains
+from .deadlines import recompute_open_deadlines
+from .history import checkpoint
+from .history.verify import verify
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
+@shared_task(time_limit=60 * 60, soft_time_limit=59 * 60)
 def verify_audit_chains() -> int:
-    """Verify every dispute's audit chain; returns the number of breaks found (logged)."""
-    checked, breaks = verify_chains()
-    for chain_break in breaks:
-        log.error("audit chain broken: %s", chain_break)
-    log.info("audit chains verified: %s rows, %s breaks", checked, len(breaks))
-    return len(breaks)
+    """Verify every case history against its dispute row and the latest checkpoint; when
+    everything is intact, write a new signed checkpoint. Returns the number of breaks (logged).
+    A broken history is never checkpointed: the next check still compares against the last
+    good one."""
+    report = verify()
+    for chain_break in report.breaks:
+        log.error("case history broken: %s", chain_break)
+    log.info(
+        "case histories verified: %s events of %s disputes, %s breaks",
+        report.events,
+        report.disputes,
+        len(report.breaks),
+    )
+    if report.intact:
+        written = checkpoint.write()
+        log.info("checkpoint %s written", written.name)
+    return len(report.breaks)
+
+
+@shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
+def recompute_deadlines() -> int:
+    """Recompute every open dispute's deadline from the rule tables; returns disputes written.
+    Runs in-process inside a worker (a prefork child may not fork a pool of its own)."""
+    report = recompute_open_deadlines()
+    log.info("deadlines recomputed: %s checked, %s written", report.checked, report.written)
+    return report.written

@@ -1,6 +1,22 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from . import services
 from .views import dispute, queue
+
+
+class ActConverter:
+    """Resolves an act's name in a URL to its named service; any other name is a 404."""
+
+    regex = "|".join(sorted(services.ACTS, key=len, reverse=True))
+
+    def to_python(self, value):
+        return services.ACTS[value]
+
+    def to_url(self, value):
+        return value.name if isinstance(value, services.Act) else services.ACTS[value].name
+
+
+register_converter(ActConverter, "act")
 
 app_name = "disputes"
 
@@ -10,6 +26,6 @@ urlpatterns = [
     path("assign/", queue.assign, name="queue_assign"),
     path("export.csv", queue.export, name="queue_export"),
     path("<int:pk>/", dispute.detail, name="detail"),
-    path("<int:pk>/transition/<str:name>/", dispute.transition, name="transition"),
+    path("<int:pk>/transition/<act:act>/", dispute.transition, name="transition"),
     path("<int:pk>/notes/", dispute.add_note, name="add_note"),
 ]

@@ -89,3 +89,13 @@ def open_dispute(
         stage_started_on=started,
         actor=actor,
     )
+
+
+def act(*, dispute_id: int, name: str, actor, expected_version=None, **params):
+    """Take transition ``name`` as a person would: at the version they last saw (the current
+    one, unless the test says otherwise)."""
+    if actor is not None and expected_version is None:
+        expected_version = Dispute.objects.values_list("version", flat=True).get(pk=dispute_id)
+    return services.transition_dispute(
+        dispute_id=dispute_id, name=name, actor=actor, expected_version=expected_version, **params
+    )

@@ -1,10 +1,12 @@
 """The dispute page: header, deadlines, the transitions the user may take, timeline, notes and
 related disputes.
 
-Changes go through ``disputes.services``. An HTMX request gets the re-rendered page body (the
-``#dispute-page`` element); a plain form post is redirected back (PRG) on success. A refusal is
-shown inline on the form that caused it, with 409 for a stale version, 403 for a role that may
-not act and 422 for a refused transition or invalid input.
+Changes go through the named services of ``disputes.services``: the URL of each act resolves to
+its ``services.Act`` (``disputes.urls``), never to a service picked by a string. An HTMX request
+gets the re-rendered page body (the ``#dispute-page`` element); a plain form post is redirected
+back (PRG) on success. A refusal is shown inline on the form that caused it, with the status
+``services.http_status`` gives it (409 changed meanwhile, 403 the role, 422 the rules or invalid
+input).
 """
 
 from django.contrib import messages
@@ -13,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_fsm import can_proceed
 
 from .. import detail_selectors, selectors, services
 from ..choices import Outcome, Party, Stage, WorkState
@@ -114,58 +115,45 @@ def detail(request, pk):
 @require_POST
 @login_required
 @permission_required("disputes.view_dispute", raise_exception=True)
-def transition(request, pk, name):
-    """Take transition ``name`` with the posted comment and parameters."""
+def transition(request, pk, act: services.Act):
+    """Take ``act`` (a named service, resolved from the URL) with the posted comment and
+    parameters, at the version the user saw."""
     dispute = _load(pk)
-    try:
-        spec = {"name": name, **services.transition_custom(dispute, name)}
-    except services.TransitionRefused as exc:
-        return _render(request, dispute, status=422, error=(name, str(exc)))
+    spec = {"name": act.name, **services.transition_custom(dispute, act.name)}
     people = selectors.queue_people() if spec.get("needs_assignee") else None
     form = TransitionForm(
         request.POST, spec=spec, dispute=dispute, today=business_today(), people=people
     )
     if not form.is_valid():
-        refusal = _why_not_offered(dispute, request.user, name, request.POST.get("version"))
+        refusal = _why_not_offered(dispute, request.user, act.name, request.POST.get("version"))
         if refusal is not None:
-            return _refused(request, dispute, name, refusal)
+            return _refused(request, dispute, act.name, refusal)
         return _render(request, dispute, status=422, bound=form)
     try:
-        dispute = services.transition_dispute(
+        act.service(
             dispute_id=dispute.pk,
-            name=name,
             actor=request.user,
             expected_version=form.cleaned_data["version"],
             comment=form.cleaned_data["comment"].strip(),
-            **form.transition_params(request.user),
+            **form.transition_params(),
         )
     except (services.DisputeError, PermissionDenied) as exc:
-        return _refused(request, _load(pk), name, exc)
-    return _done(request, _load(pk), f"{spec.get('label', name)}: done.")
+        return _refused(request, _load(pk), act.name, exc)
+    return _done(request, _load(pk), f"{spec.get('label', act.name)}: done.")
 
 
 def _why_not_offered(dispute, user, name, posted_version):
-    """For a post whose input did not validate: the refusal the service would give if the
-    transition is not one this user may take now (stale, refused, or not their role's), so
-    that a refusal is not reported as a missing field. None when it is on offer."""
+    """For a post whose input did not validate: the refusal the service would give if the act
+    is not one this user may take now, so that a refusal is not reported as a missing field.
+    None when it is on offer (the form's errors are then the answer)."""
     if any(spec["name"] == name for spec in _offered(dispute, user)):
         return None
-    if str(dispute.version) != str(posted_version):
-        return services.StaleDispute(dispute)
-    if not can_proceed(getattr(dispute, name)):
-        return services.TransitionRefused(services.refusal_reason(dispute, name))
-    label = services.transition_custom(dispute, name).get("label", name)
-    return PermissionDenied(f"Your role may not take “{label}” on a dispute.")
+    version = int(posted_version) if str(posted_version or "").isdigit() else None
+    return services.why_not(dispute=dispute, name=name, actor=user, expected_version=version)
 
 
 def _refused(request, dispute, name, exc):
-    if isinstance(exc, services.StaleDispute):
-        status = 409
-    elif isinstance(exc, PermissionDenied):
-        status = 403
-    else:
-        status = 422
-    return _render(request, dispute, status=status, error=(name, str(exc)))
+    return _render(request, dispute, status=services.http_status(exc), error=(name, str(exc)))
 
 
 def _done(request, dispute, notice):
@@ -186,7 +174,9 @@ def add_note(request, pk):
     if not form.is_valid():
         return _render(request, dispute, status=422, note_form=form)
     try:
-        services.add_note(dispute=dispute, author=request.user, body=form.cleaned_data["body"])
+        services.add_note(
+            dispute_id=dispute.pk, author=request.user, body=form.cleaned_data["body"]
+        )
     except ValidationError as exc:
         form.add_error("body", exc.messages[0])
         return _render(request, dispute, status=422, note_form=form)

@@ -312,14 +312,13 @@ def _render_rows(request, ids, *, notice, level, template, extra=None):
 def claim(request):
     """Claim one dispute, refused if it changed since the page showed it."""
     dispute_id = _dispute_id(request.POST.get("claim"))
-    version = request.POST.get(f"version-{dispute_id}")
+    version = request.POST.get(f"version-{dispute_id}", "")
     try:
-        dispute = services.transition_dispute(
+        dispute = services.claim(
             dispute_id=dispute_id,
-            name="claim",
             actor=request.user,
-            expected_version=int(version) if version and version.isdigit() else None,
-            assignee=request.user,
+            # A missing or malformed version is refused by the service, not skipped.
+            expected_version=int(version) if version.isdigit() else None,
         )
         notice, level = f"You claimed {dispute.case_id}.", "success"
     except Dispute.DoesNotExist:

@@ -6,10 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from disputes import services
 from disputes.choices import Network, Stage, WorkState
 from disputes.models import Dispute
-from tests.factories import open_dispute
+from tests.factories import act, open_dispute
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,7 +66,7 @@ def test_a_change_made_meanwhile_is_refused_inline(log_in, site, agent, agent2):
     page.goto(f"{site.url}{dispute.get_absolute_url()}")
     form = open_action(page, "Claim")
 
-    services.transition_dispute(dispute_id=dispute.pk, name="claim", actor=agent2, assignee=agent2)
+    act(dispute_id=dispute.pk, name="claim", actor=agent2, assignee=agent2)
     form.get_by_role("button", name="Confirm: Claim").click()
 
     expect(page.get_by_role("alert")).to_contain_text("changed while you were looking at it")
@@ -87,7 +86,7 @@ def test_a_note_appears_at_the_top_of_the_timeline(log_in, site, cs_user):
 
 def test_the_calendar_feed_link_serves_the_claimed_dispute(log_in, site, agent):
     dispute = open_dispute()
-    services.transition_dispute(dispute_id=dispute.pk, name="claim", actor=agent, assignee=agent)
+    act(dispute_id=dispute.pk, name="claim", actor=agent, assignee=agent)
     page = log_in(agent)
     page.goto(f"{site.url}/calendar/")
     expect(page.get_by_role("heading", name="Subscribe")).to_be_visible()
@@ -110,7 +109,7 @@ def test_the_calendar_feed_link_serves_the_claimed_dispute(log_in, site, agent):
 
 def test_screenshots_of_the_dispute_page_and_the_calendar(log_in, site, lead, screenshot):
     dispute = open_dispute()
-    services.transition_dispute(dispute_id=dispute.pk, name="claim", actor=lead, assignee=lead,
+    act(dispute_id=dispute.pk, name="claim", actor=lead, assignee=lead,
                                 comment="Evidence looks strong")  # fmt: skip
     for _ in range(6):
         open_dispute(client=dispute.client)

@@ -3,13 +3,13 @@
 import pytest
 from django.urls import reverse
 
+from disputes import services
 from disputes.models import (
     AchCompany,
+    CaseEvent,
     Client,
     ClientContact,
     Dispute,
-    DisputeTransition,
-    Note,
     Transaction,
     business_today,
 )
@@ -17,7 +17,7 @@ from tests.factories import TransactionFactory, open_dispute
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Client, ClientContact, AchCompany, Transaction, Dispute, DisputeTransition, Note]
+MODELS = [Client, ClientContact, AchCompany, Transaction, Dispute, CaseEvent]
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def admin_client(client, admin_user):
 @pytest.fixture
 def dispute(admin_user):
     dispute = open_dispute()
-    Note.objects.create(dispute=dispute, author=admin_user, body="Called the client")
+    services.add_note(dispute_id=dispute.pk, author=admin_user, body="Called the client")
     ClientContact.objects.create(client=dispute.client, name="Desk", email="desk@example.com")
     AchCompany.objects.create(client=dispute.client, company_id="1234567890", company_name="X")
     return dispute
@@ -56,15 +56,15 @@ def test_dispute_search_finds_by_case_id_arn_and_client(admin_client, dispute):
         assert dispute.case_id in response.content.decode(), term
 
 
-def test_audit_rows_cannot_be_added_changed_or_deleted_in_the_admin(admin_client, dispute):
-    row = dispute.transitions.first()
-    add = reverse("admin:disputes_disputetransition_add")
-    delete = reverse("admin:disputes_disputetransition_delete", args=[row.pk])
+def test_events_and_notes_cannot_be_added_changed_or_deleted_in_the_admin(admin_client, dispute):
+    note = dispute.events.get(kind="note_added")
+    add = reverse("admin:disputes_caseevent_add")
+    delete = reverse("admin:disputes_caseevent_delete", args=[note.pk])
     assert admin_client.get(add).status_code == 403
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
-    change = reverse("admin:disputes_disputetransition_change", args=[row.pk])
-    assert admin_client.post(change, {"comment": "edited"}).status_code == 403
-    assert DisputeTransition.objects.get(pk=row.pk).comment == row.comment
+    change = reverse("admin:disputes_caseevent_change", args=[note.pk])
+    assert admin_client.post(change, {"payload": '{"body": "edited"}'}).status_code == 403
+    assert CaseEvent.objects.get(pk=note.pk).payload == {"body": "Called the client"}
 
 
 def test_opening_a_dispute_in_the_admin_writes_its_audit_row_and_deadline(admin_client):
@@ -87,7 +87,7 @@ def test_opening_a_dispute_in_the_admin_writes_its_audit_row_and_deadline(admin_
     assert response.status_code == 302
     dispute = Dispute.objects.get(case_id="ADMIN-1")
     assert dispute.network_due is not None
-    assert dispute.transitions.get().transition == "open"
+    assert dispute.events.get().act == "open"
 
 
 def test_the_admin_refuses_an_unknown_reason_code(admin_client):

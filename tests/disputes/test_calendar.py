@@ -8,10 +8,10 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
 from calendar_rules import calendars
-from disputes import calendar_selectors, services
+from disputes import calendar_selectors
 from disputes.choices import WorkState
 from disputes.models import CalendarFeed, business_today
-from tests.factories import ClientFactory, UserFactory, open_dispute
+from tests.factories import ClientFactory, UserFactory, act, open_dispute
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +32,7 @@ def cases_on(response) -> set[str]:
 
 
 def claim(dispute, user):
-    return services.transition_dispute(
-        dispute_id=dispute.pk, name="claim", actor=user, assignee=user
-    )
+    return act(dispute_id=dispute.pk, name="claim", actor=user, assignee=user)
 
 
 # --- month and week -------------------------------------------------------------------------
@@ -68,16 +66,14 @@ def test_the_week_shows_only_its_seven_days(client, agent):
 def test_closed_disputes_are_not_on_the_calendar(client, lead):
     dispute = open_dispute()
     internal_due = dispute.internal_due
-    services.transition_dispute(
-        dispute_id=dispute.pk, name="record_lost", actor=lead, on=business_today()
-    )
+    act(dispute_id=dispute.pk, name="record_lost", actor=lead, on=business_today())
     response = calendar_page(client, lead, date=internal_due.isoformat())
     assert dispute.case_id not in cases_on(response)
 
 
 def test_the_counterpartys_window_is_shown_once_as_waiting(client, lead):
     dispute = open_dispute()
-    dispute = services.transition_dispute(
+    dispute = act(
         dispute_id=dispute.pk, name="visa_submit_dispute_response", actor=lead,
         on=business_today(),
     )  # fmt: skip
@@ -318,7 +314,7 @@ def test_the_feed_has_an_all_day_event_per_deadline_of_my_open_disputes(client, 
     claim(mine, agent)
     closed = open_dispute()
     claim(closed, agent)
-    services.transition_dispute(dispute_id=closed.pk, name="record_lost", actor=lead,
+    act(dispute_id=closed.pk, name="record_lost", actor=lead,
                                 on=business_today())  # fmt: skip
     unassigned = open_dispute()
     mine.refresh_from_db()

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from disputes import services
 from disputes.models import Dispute, business_today
-from tests.factories import open_dispute
+from tests.factories import act, open_dispute
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +33,7 @@ def test_two_claims_at_once_exactly_one_wins(agent, agent2):
     def claim(user):
         barrier.wait()
         try:
-            services.transition_dispute(
+            act(
                 dispute_id=dispute.pk,
                 name="claim",
                 actor=user,
@@ -54,7 +54,7 @@ def test_two_claims_at_once_exactly_one_wins(agent, agent2):
     dispute.refresh_from_db()
     assert dispute.assignee.username == winners[0]
     assert dispute.version == seen_version + 1
-    assert dispute.transitions.count() == 2
+    assert dispute.events.count() == 2
 
 
 def test_the_second_writer_waits_for_the_first_and_then_is_refused(agent, agent2):
@@ -69,7 +69,7 @@ def test_the_second_writer_waits_for_the_first_and_then_is_refused(agent, agent2
             Dispute.objects.select_for_update().get(pk=dispute.pk)
             lock_held.set()
             release.wait(timeout=10)
-            services.transition_dispute(
+            act(
                 dispute_id=dispute.pk,
                 name="visa_submit_dispute_response",
                 actor=agent,
@@ -80,7 +80,7 @@ def test_the_second_writer_waits_for_the_first_and_then_is_refused(agent, agent2
     def second_writer():
         lock_held.wait(timeout=10)
         try:
-            services.transition_dispute(
+            act(
                 dispute_id=dispute.pk,
                 name="accept_liability",
                 actor=None,
@@ -102,7 +102,7 @@ def test_the_second_writer_waits_for_the_first_and_then_is_refused(agent, agent2
     assert "changed while you were looking at it" in second["result"]
     dispute.refresh_from_db()
     assert dispute.stage == "dispute_response"
-    assert [t.transition for t in dispute.transitions.all()] == [
+    assert [t.act for t in dispute.events.all()] == [
         "open",
         "visa_submit_dispute_response",
     ]
@@ -110,14 +110,14 @@ def test_the_second_writer_waits_for_the_first_and_then_is_refused(agent, agent2
 
 def test_without_a_version_the_late_writer_is_told_the_stage_moved(agent, agent2):
     dispute = open_dispute()
-    services.transition_dispute(
+    act(
         dispute_id=dispute.pk,
         name="visa_submit_dispute_response",
         actor=agent,
         on=business_today(),
     )
     with pytest.raises(services.TransitionRefused, match="dispute response"):
-        services.transition_dispute(
+        act(
             dispute_id=dispute.pk,
             name="visa_submit_dispute_response",
             actor=agent2,

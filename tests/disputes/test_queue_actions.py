@@ -5,11 +5,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from disputes import services
 from disputes.choices import WorkState
-from disputes.models import Dispute, DisputeTransition
+from disputes.models import CaseEvent, Dispute
 from tests.disputes.test_queue import make_dispute
-from tests.factories import open_dispute
+from tests.factories import act, open_dispute
 
 CLAIM = reverse("disputes:queue_claim")
 ASSIGN = reverse("disputes:queue_assign")
@@ -25,15 +24,14 @@ def claim(client, user, dispute, *, version=None, return_to="", **extra):
 def assign(client, user, disputes, *, action="assign", assignee=None, return_to="", **extra):
     client.force_login(user)
     data = {"dispute": [d.pk for d in disputes], "action": action, "return_to": return_to}
+    data.update({f"version-{d.pk}": d.version for d in disputes})
     if assignee is not None:
         data["assignee"] = assignee.pk
     return client.post(ASSIGN, data, **extra)
 
 
 def got_there_first(dispute, someone):
-    services.transition_dispute(
-        dispute_id=dispute.pk, name="claim", actor=someone, assignee=someone
-    )
+    act(dispute_id=dispute.pk, name="claim", actor=someone, assignee=someone)
 
 
 def messages_of(response) -> list[str]:
@@ -52,8 +50,8 @@ def test_agent_claims_an_unassigned_dispute_and_returns_to_the_same_queue(client
     assert messages_of(response) == [f"You claimed {dispute.case_id}."]
     dispute.refresh_from_db()
     assert (dispute.assignee, dispute.state) == (agent, WorkState.IN_REVIEW)
-    row = DisputeTransition.objects.filter(dispute=dispute).order_by("-seq").first()
-    assert (row.transition, row.actor, row.to_state) == ("claim", agent, WorkState.IN_REVIEW)
+    row = CaseEvent.objects.filter(dispute=dispute).order_by("-seq").first()
+    assert (row.act, row.actor, row.state) == ("claim", agent, WorkState.IN_REVIEW)
 
 
 @pytest.mark.django_db
@@ -127,8 +125,8 @@ def test_lead_assigns_selected_disputes_to_an_agent(client, lead, agent):
     for dispute in disputes:
         dispute.refresh_from_db()
         assert (dispute.assignee, dispute.state) == (agent, WorkState.IN_REVIEW)
-        last = DisputeTransition.objects.filter(dispute=dispute).order_by("-seq").first()
-        assert (last.transition, last.actor) == ("assign", lead)
+        last = CaseEvent.objects.filter(dispute=dispute).order_by("-seq").first()
+        assert (last.act, last.actor) == ("assign", lead)
 
 
 @pytest.mark.django_db
@@ -218,3 +216,28 @@ def test_claim_selected_does_not_take_over_a_dispute_claimed_meanwhile(client, a
     taken.refresh_from_db()
     free.refresh_from_db()
     assert (taken.assignee, free.assignee) == (agent2, agent)
+
+
+@pytest.mark.django_db
+def test_a_bulk_assign_without_the_versions_seen_is_refused(client, lead, agent):
+    dispute = open_dispute()
+    client.force_login(lead)
+    data = {"dispute": [dispute.pk], "action": "assign", "assignee": agent.pk}
+    notes = messages_of(client.post(ASSIGN, data))
+    assert notes[0] == f"Assigned 0 disputes to {agent.get_full_name()}."
+    assert "did not say which version" in notes[1]
+    dispute.refresh_from_db()
+    assert dispute.assignee is None
+
+
+@pytest.mark.django_db
+def test_a_claim_with_a_missing_or_malformed_version_is_refused(client, agent):
+    dispute = open_dispute()
+    client.force_login(agent)
+    for version in (None, "", "x1", "-1"):
+        data = {"claim": dispute.pk}
+        if version is not None:
+            data[f"version-{dispute.pk}"] = version
+        client.post(CLAIM, data)
+        dispute.refresh_from_db()
+        assert dispute.assignee is None, version

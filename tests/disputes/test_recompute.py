@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from disputes import deadlines, services
+from disputes import deadlines
 from disputes.models import Dispute, business_today
-from tests.factories import open_dispute
+from tests.factories import act, open_dispute
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +45,7 @@ def test_a_dry_run_writes_nothing(capsys):
 
 def test_closed_disputes_are_left_alone(lead):
     dispute = open_dispute()
-    services.transition_dispute(
-        dispute_id=dispute.pk, name="accept_liability", actor=lead, on=business_today()
-    )
+    act(dispute_id=dispute.pk, name="accept_liability", actor=lead, on=business_today())
     report = deadlines.recompute_open_deadlines()
     assert report.checked == 0
 
@@ -58,9 +56,7 @@ def test_a_dispute_changed_between_read_and_write_is_left_to_the_transition(lead
     stale = Dispute.objects.filter(pk=dispute.pk).values_list(*deadlines._READ_FIELDS).get()
     snapshot = deadlines._Snapshot(stale)
     deadlines.apply_deadline(snapshot)
-    services.transition_dispute(
-        dispute_id=dispute.pk, name="claim", actor=lead, assignee=lead
-    )  # bumps the version
+    act(dispute_id=dispute.pk, name="claim", actor=lead, assignee=lead)  # bumps the version
     report = deadlines.RecomputeReport()
     deadlines._write([snapshot], report)
     assert (report.written, report.skipped) == (0, 1)

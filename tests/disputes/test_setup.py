@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from disputes.audit import verify_chains
 from disputes.choices import Network, Rail, Stage, WorkState
-from disputes.models import Dispute, DisputeTransition
+from disputes.history.verify import verify
+from disputes.models import CaseEvent, Dispute
 from disputes.roles import ROLE_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,13 +43,13 @@ def test_seed_demo_covers_every_network_rail_and_state_with_intact_chains(capsys
     )
     assert set(Dispute.objects.values_list("state", flat=True)) == set(WorkState.values)
     assert len(set(Dispute.objects.values_list("stage", flat=True))) >= 10
-    _checked, breaks = verify_chains()
+    breaks = verify().breaks
     assert breaks == []
     # Every dispute starts with its opening row and ends where its last row says it is.
     for dispute in Dispute.objects.order_by("?")[:200]:
-        last = DisputeTransition.objects.filter(dispute=dispute).order_by("-seq").first()
-        assert (last.to_stage, last.to_state) == (dispute.stage, dispute.state)
-        assert dispute.transitions.first().transition == "open"
+        last = CaseEvent.objects.filter(dispute=dispute).order_by("-seq").first()
+        assert (last.stage, last.state) == (dispute.stage, dispute.state)
+        assert dispute.events.first().act == "open"
         if dispute.state not in (WorkState.NEW, WorkState.CLOSED):
             assert dispute.assignee_id is not None
         if dispute.stage != Stage.CLOSED and dispute.due_party:
@@ -92,5 +92,5 @@ def test_parallel_seeding_writes_every_chunk_once_with_intact_chains():
     assert counts["disputes"] == 2000
     ids = sorted(Dispute.objects.values_list("id", flat=True))
     assert ids == list(range(ids[0], ids[0] + 2000))
-    assert DisputeTransition.objects.count() == counts["audit_rows"]
-    assert verify_chains()[1] == []
+    assert CaseEvent.objects.count() == counts["audit_rows"]
+    assert verify().breaks == []

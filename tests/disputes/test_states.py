@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from disputes import services
-from disputes.audit import verify_chains
 from disputes.choices import Network, Outcome, Stage, WorkState
-from disputes.models import Dispute, DisputeTransition, business_today
-from tests.factories import open_dispute
+from disputes.history.verify import verify
+from disputes.models import CaseEvent, Dispute, business_today
+from tests.factories import act, open_dispute
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ TODAY = business_today
 def step(dispute, name, actor, **params):
     if services.transition_custom(dispute, name).get("needs_date"):
         params.setdefault("on", TODAY())
-    return services.transition_dispute(dispute_id=dispute.pk, name=name, actor=actor, **params)
+    return act(dispute_id=dispute.pk, name=name, actor=actor, **params)
 
 
 # (network, code, [(transition, stage after, state after)]) — each flow's path from entry to end
@@ -124,11 +124,12 @@ def test_every_transition_of_a_flow_moves_stage_and_state_and_writes_its_audit_r
         dispute = step(dispute, name, lead, comment=f"step {name}", **params)
         dispute.refresh_from_db()
         assert (dispute.stage, dispute.state) == (stage, state), name
-        row = DisputeTransition.objects.get(dispute=dispute, seq=seq)
-        assert (row.transition, row.to_stage, row.to_state, row.actor) == (name, stage, state, lead)
+        row = CaseEvent.objects.get(dispute=dispute, seq=seq)
+        assert (row.act, row.stage, row.state, row.actor) == (name, stage, state, lead)
         assert row.comment == f"step {name}"
     assert dispute.closed_at is not None
-    assert verify_chains([dispute.pk]) == (len(path) + 1, [])
+    report = verify([dispute.pk])
+    assert (report.events, report.breaks) == (len(path) + 1, [])
 
 
 def test_proof_of_authorization_is_provided_then_the_return_arrives(lead):
@@ -228,7 +229,7 @@ def test_a_dishonor_needs_a_dishonor_code(lead):
         step(dispute, "nacha_dishonor", lead, code="R73")
     dispute.refresh_from_db()
     assert dispute.stage == Stage.RETURN
-    assert dispute.transitions.count() == 1
+    assert dispute.events.count() == 1
 
 
 def test_only_r01_and_r09_may_be_reinitiated(lead):
@@ -266,7 +267,7 @@ def test_a_closed_dispute_takes_no_further_transition(lead):
 def test_internal_transitions_cannot_be_called_through_the_service(lead):
     dispute = open_dispute()
     with pytest.raises(services.TransitionRefused, match="not a dispute transition"):
-        services.transition_dispute(dispute_id=dispute.pk, name="_work_closed", actor=lead)
+        act(dispute_id=dispute.pk, name="_work_closed", actor=lead)
 
 
 def test_a_stage_change_recomputes_the_deadline(lead):
@@ -325,8 +326,8 @@ def test_a_lead_assigns_to_an_agent(lead, agent):
     dispute = open_dispute()
     dispute = step(dispute, "assign", lead, assignee=agent)
     assert (dispute.assignee, dispute.state) == (agent, WorkState.IN_REVIEW)
-    row = dispute.transitions.last()
-    assert row.details["assignee"] == agent.pk
+    row = dispute.events.last()
+    assert (row.kind, row.assignee_id) == ("assigned", agent.pk)
 
 
 def test_available_transitions_follow_the_role(agent, lead):
@@ -342,10 +343,8 @@ def test_available_transitions_follow_the_role(agent, lead):
 
 def test_the_system_acts_without_a_user():
     dispute = open_dispute()
-    dispute = services.transition_dispute(
-        dispute_id=dispute.pk, name="record_withdrawn", actor=None, on=TODAY()
-    )
-    assert dispute.transitions.last().actor is None
+    dispute = act(dispute_id=dispute.pk, name="record_withdrawn", actor=None, on=TODAY())
+    assert dispute.events.last().actor is None
 
 
 def test_protected_fields_cannot_be_assigned_directly():
@@ -359,7 +358,10 @@ def test_bulk_assignment_reports_each_refusal(lead, agent):
     closed = open_dispute()
     step(closed, "accept_liability", lead)
     done, refused = services.assign_disputes(
-        dispute_ids=[open_one.pk, closed.pk, 999999], assignee=agent, actor=lead
+        dispute_ids=[open_one.pk, closed.pk, 999999],
+        assignee=agent,
+        actor=lead,
+        expected_versions={open_one.pk: 1, closed.pk: 2},
     )
     assert done == [open_one.pk]
     assert set(refused) == {closed.pk, 999999}

@@ -1,0 +1,163 @@
+"""The case history of a dispute: record events, register kinds, react after commit.
+
+Writers:
+* ``record_event(dispute=…, kind=…, actor=…, payload=…)`` appends one event to a dispute whose
+  row the caller has locked and saved (``disputes.services`` does both for every act).
+* Bulk writers (demo seeding, the deadline recompute, imports) build rows with ``event_row``
+  and link them with ``chain.link``: the same content and the same hash as ``record_event``.
+
+Kinds are registered once (``register_kind``) with the label a person reads and, optionally, a
+function that says how the event reads on the timeline; a new kind plugs in without touching
+the chain, the verifier or the timeline code. Subscribers (``on_event``) run after the
+transaction that recorded the event commits, never inside it: mail and Celery tasks go there.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import chain
+
+SNAPSHOT_FIELDS = (
+    "stage",
+    "state",
+    "outcome",
+    "assignee_id",
+    "version",
+    "network_due",
+    "internal_due",
+    "client_evidence_due",
+    "deadline_rule",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Described:
+    """How one event reads on the timeline."""
+
+    title: str
+    body: str = ""
+    changes: tuple[str, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventKind:
+    name: str
+    label: str
+    describe: Callable | None = None  # (event, dispute) -> Described
+    system_only: bool = False
+    subscribers: list = field(default_factory=list, compare=False)
+
+
+KINDS: dict[str, EventKind] = {}
+
+
+def register_kind(name: str, label: str, *, describe=None, system_only=False) -> EventKind:
+    """Declare an event kind. Registering the same name twice with another label is an error."""
+    existing = KINDS.get(name)
+    if existing is not None:
+        if existing.label != label:
+            raise ValueError(f"Event kind {name!r} is already registered as {existing.label!r}.")
+        return existing
+    KINDS[name] = EventKind(name, label, describe, system_only)
+    return KINDS[name]
+
+
+def on_event(*names: str):
+    """Decorator: call ``fn(event)`` after the commit of every event of these kinds."""
+
+    def register(fn):
+        for name in names:
+            KINDS[name].subscribers.append(fn)
+        return fn
+
+    return register
+
+
+def jsonable(value):
+    """A payload value as JSON: model instances by id and name, dates ISO, money as text."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(dispute) -> dict:
+    return {name: getattr(dispute, name) for name in SNAPSHOT_FIELDS}
+
+
+def event_row(
+    *, dispute, seq: int, kind: str, actor=None, system_actor="", payload=None, at=None
+) -> dict:
+    """The column values (attnames) of one event, before linking. Pure."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown event kind {kind!r}: register it with register_kind().")
+    if actor is None and not system_actor:
+        raise ValueError("An event needs an actor: a user, or the system process that acted.")
+    return {
+        "dispute_id": dispute.pk,
+        "seq": seq,
+        "kind": kind,
+        "actor_id": getattr(actor, "pk", actor),
+        "system_actor": system_actor,
+        "created_at": at or timezone.now(),
+        "payload": jsonable(payload or {}),
+        **snapshot(dispute),
+    }
+
+
+def head(dispute_id: int) -> tuple[int, str]:
+    """(last seq, last hash) of a dispute's history; (0, "") when it has none."""
+    from .models import CaseEvent
+
+    last = (
+        CaseEvent.objects.filter(dispute_id=dispute_id)
+        .order_by("-seq")
+        .values_list("seq", "row_hash")
+        .first()
+    )
+    return last or (0, "")
+
+
+def record_event(*, dispute, kind: str, actor=None, system_actor="", payload=None, at=None):
+    """Append one event to ``dispute``'s history and return it.
+
+    The caller runs inside ``transaction.atomic`` holding the dispute's row lock (SELECT … FOR
+    UPDATE), and has saved the dispute as the act left it: the event's snapshot is taken from
+    it. Subscribers of the kind are scheduled to run after commit."""
+    from .models import CaseEvent
+
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_event must run inside the act's transaction.")
+    last_seq, prev_hash = head(dispute.pk)
+    row = event_row(
+        dispute=dispute,
+        seq=last_seq + 1,
+        kind=kind,
+        actor=actor,
+        system_actor=system_actor,
+        payload=payload,
+        at=at,
+    )
+    chain.link([row], prev_hash)
+    event = CaseEvent(**row)
+    event.save(force_insert=True)
+    for subscriber in KINDS[kind].subscribers:
+        transaction.on_commit(partial(subscriber, event), robust=True)
+    return event
+
+
+from . import kinds  # noqa: E402,F401  (the core kinds register themselves)
