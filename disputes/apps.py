@@ -19,3 +19,6 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles, sender=self)
+        from .security import signals
+
+        signals.connect()

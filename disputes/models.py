@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date
@@ -510,6 +511,9 @@ class Note(models.Model):
         return f"Note on {self.dispute_id} by {self.author_id}"
 
 
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class CalendarFeed(models.Model):
     """A user's private iCalendar feed of deadlines. The token in its URL is the only credential,
     so it can be rotated (revoking the old URL) at any time."""
@@ -527,3 +531,15 @@ class CalendarFeed(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def is_well_formed(token: str) -> bool:
+        """Whether ``token`` could be one ``new_token`` made (URL-safe base64, at most 64
+        characters), so a NUL byte or any other junk in a URL never reaches the database."""
+        return FEED_TOKEN.fullmatch(token) is not None
+
+    @classmethod
+    def revoke_for(cls, user) -> int:
+        """Delete the user's feed link for good (a new one must be created); returns how many."""
+        deleted, _by_model = cls.objects.filter(user=user).delete()
+        return deleted
