@@ -362,7 +362,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
                 original_settlement=self.transaction.settlement_date,
                 return_settlement=self.return_settled_on,
             )
-        except rules.RuleLookupError:
+        except (rules.RuleLookupError, calendars.CalendarRangeError, OverflowError):
             return None
 
     def urgency(self, today: date) -> "Urgency":
@@ -392,7 +392,10 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             return Urgency(f"Past internal · network due {when}", "overdue")
         if self.internal_due == today:
             return Urgency("Due today", "today")
-        left = calendars.FED.banking_days_between(today, self.internal_due)
+        try:
+            left = calendars.FED.banking_days_between(today, self.internal_due)
+        except calendars.CalendarRangeError:  # past the banking calendar: far off
+            return Urgency(f"Due {self.internal_due:%b} {self.internal_due.day}", "ok")
         noun = "business day" if left == 1 else "business days"
         level = "soon" if left < 2 else "near" if left <= 5 else "ok"
         return Urgency(f"{left} {noun}", level)

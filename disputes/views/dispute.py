@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from calendar_rules import calendars
+
 from .. import detail_selectors, selectors, services
 from ..choices import Outcome, Party, Stage, WorkState
 from ..forms import NoteForm, TransitionForm
@@ -117,6 +119,20 @@ def detail(request, pk):
 def transition(request, pk, name):
     """Take transition ``name`` with the posted comment and parameters."""
     dispute = _load(pk)
+    try:
+        return _transition(request, dispute, name)
+    except (calendars.CalendarRangeError, OverflowError):
+        # A date stored before network dates were checked (an import, an old entry) that the
+        # rule tables cannot count from: refuse in words rather than fail.
+        message = (
+            "A date recorded on this dispute is outside the banking calendar, so this step "
+            "cannot be counted. Ask a lead to correct the dispute's dates."
+        )
+        return _render(request, _load(pk), status=422, error=(name, message))
+
+
+def _transition(request, dispute, name):
+    pk = dispute.pk
     try:
         spec = {"name": name, **services.transition_custom(dispute, name)}
     except services.TransitionRefused as exc:
