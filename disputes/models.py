@@ -321,6 +321,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             ("export_disputes", "Can export disputes"),
             ("view_reports", "Can view reports"),
             ("verify_audit", "Can verify the audit trail"),
+            ("unlock_logins", "Can lift sign-in lockouts"),
         ]
 
     def __str__(self):

@@ -57,7 +57,12 @@ def queue_people():
     """Who a dispute may be assigned to: active users whose role may claim, by name."""
     return list(
         get_user_model()
-        .objects.with_perm("disputes.claim_dispute", include_superusers=False)
+        .objects.with_perm(
+            "disputes.claim_dispute",
+            include_superusers=False,
+            # Permissions live in the model backend (the other one only refuses lockouts).
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
         .filter(is_active=True)
         .order_by("first_name", "last_name", "username")
     )
