@@ -3,10 +3,12 @@ SQLite, an embedded filesystem Celery broker, console e-mail and local file stor
 Production sets DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS, DEBUG=false
 and the storage variables (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -15,17 +17,24 @@ VAR_DIR = Path(environ.Env().str("ASTRA_VAR_DIR", default=str(BASE_DIR / "var"))
 env = environ.Env()
 env.read_env(BASE_DIR / ".env")
 
-DEBUG = env.bool("DEBUG", default=True)
-_DEV_SECRET = "dev-only-insecure-key-never-use-in-production-astra-ops-0000"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+# Safe by default: DEBUG is off unless the environment turns it on (`make demo` does).
+DEBUG = env.bool("DEBUG", default=False)
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-astra-ops-0000"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a secret of your own when DEBUG is false "
+        "(the built-in development key is refused)."
+    )
 # The key of the case history's hash chain (an HMAC): from the environment, never the database,
 # so whoever can rewrite the table cannot re-hash it. Changing it invalidates existing chains.
-_DEV_AUDIT_KEY = "dev-only-audit-key-astra-ops-0000"
-AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default=_DEV_AUDIT_KEY if DEBUG else "")
-if not AUDIT_HMAC_KEY:
-    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is false.")
+DEV_AUDIT_KEY = "dev-only-audit-key-astra-ops-0000"
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default=DEV_AUDIT_KEY if DEBUG else "")
+if not DEBUG and (not AUDIT_HMAC_KEY or AUDIT_HMAC_KEY == DEV_AUDIT_KEY):
+    raise ImproperlyConfigured(
+        "AUDIT_HMAC_KEY must be set to a secret of your own when DEBUG is false "
+        "(the built-in development key is refused)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -39,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_filters",
+    "csp",
+    "axes",
     "calendar_rules.apps.CalendarRulesConfig",
     "disputes.apps.DisputesConfig",
 ]
@@ -53,6 +64,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "disputes.security.middleware.SecurityHeadersMiddleware",
+    "disputes.security.middleware.SessionRenewalMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "astra_ops.urls"
@@ -188,6 +210,60 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Sessions end after this long without a request (each request renews them).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 60 * 60)
+# Idle expiry without a session write on every request: disputes.security.middleware renews
+# the session at most once every SESSION_RENEW_SECONDS, so a page costs no extra query.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = env.int("SESSION_RENEW_SECONDS", default=5 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files (htmx
+# is vendored; no inline script, no eval: htmx runs with allowEval off), no framing, forms post
+# only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Browser features no page here uses are turned off (disputes.security.middleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(self), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "midi=(), payment=(), publickey-credentials-get=(), usb=(), browsing-topics=()"
+)
+
+# Logins (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user, or from one
+# address, within AXES_COOLOFF_MINUTES, further tries are refused until the cool-off ends or a
+# lead lifts the lockout (/accounts/lockouts/, or the Django admin). Every failure and lockout is
+# recorded in the database.
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
+# Two counters: one per username (whatever the address), one per address (whatever the user).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure kept, flagged when it locked someone out
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind N trusted reverse proxies the client address is the Nth X-Forwarded-For hop from the
+# right (disputes.security.logins.client_address); 0 uses REMOTE_ADDR.
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "disputes.security.logins.client_address"
+AXES_USERNAME_CALLABLE = "disputes.security.logins.typed_username"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

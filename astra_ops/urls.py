@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from disputes.security import views as security_views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="disputes:queue", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -17,6 +19,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/lockouts/", security_views.lockouts, name="lockouts"),
     path("disputes/", include("disputes.urls")),
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),

@@ -10,7 +10,7 @@ def _sync_roles(sender, using, **kwargs):
     from .roles import apply_roles
 
     if Permission.objects.using(using).filter(content_type__app_label="disputes").exists():
-        apply_roles(Group, Permission)
+        apply_roles(Group, Permission, strict=True)
 
 
 class DisputesConfig(AppConfig):
@@ -19,3 +19,6 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles, sender=self)
+        from .security import signals
+
+        signals.connect()

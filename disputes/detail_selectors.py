@@ -157,7 +157,10 @@ def relative_day(due: date, today: date) -> str:
         return "today"
     if days < 0:
         return f"{-days} day{'s' if days != -1 else ''} ago"
-    business = calendars.FED.banking_days_between(today, due)
+    try:
+        business = calendars.FED.banking_days_between(today, due)
+    except calendars.CalendarRangeError:  # a date past the banking calendar: days only
+        return f"in {days} day{'s' if days != 1 else ''}"
     return f"in {days} day{'s' if days != 1 else ''} · {business} business day" + (
         "s" if business != 1 else ""
     )
@@ -236,7 +239,8 @@ def _deadline_rows(dispute: Dispute, waiting: bool) -> list[tuple[str, str, date
 def _add_rule_details(dispute: Dispute, panel: DeadlinePanel) -> None:
     try:
         deadline = current_deadline(dispute)
-    except rules.RuleLookupError:
+    except (rules.RuleLookupError, calendars.CalendarRangeError, OverflowError):
+        # A stored date the tables cannot count from (outside the banking calendar) adds nothing.
         return
     if deadline is None:
         return

@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 
 from .choices import OPEN_WORK_STATES, Network
+from .network_dates import earliest_network_date, network_date_problem
 
 ME, UNASSIGNED = "me", "unassigned"
 
@@ -42,7 +43,15 @@ class TransitionForm(forms.Form):
                 label="Network processing date",
                 required=False,
                 initial=today,
-                widget=forms.DateInput(attrs={"type": "date", "max": today.isoformat()}),
+                widget=forms.DateInput(
+                    attrs={
+                        "type": "date",
+                        "min": earliest_network_date(
+                            dispute.transaction.transaction_date
+                        ).isoformat(),
+                        "max": today.isoformat(),
+                    }
+                ),
                 help_text="Defaults to today",
             )
         if spec.get("codes"):
@@ -72,8 +81,12 @@ class TransitionForm(forms.Form):
 
     def clean_on(self):
         on = self.cleaned_data.get("on") or self.today
-        if on > self.today:
-            raise forms.ValidationError("The network processing date cannot be in the future.")
+        transaction = self.dispute.transaction
+        problem = network_date_problem(
+            on, transaction_date=transaction.transaction_date, today=self.today
+        )
+        if problem:
+            raise forms.ValidationError(problem)
         return on
 
     def clean_assignee(self):

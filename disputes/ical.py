@@ -65,7 +65,12 @@ def _event_lines(event: AllDayEvent, stamp: str) -> list[str]:
         f"UID:{escape_text(event.uid)}",
         f"DTSTAMP:{stamp}",
         f"DTSTART;VALUE=DATE:{event.day:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{event.day + timedelta(days=1):%Y%m%d}",
+        # An all-day event without DTEND lasts the one day (§3.6.1): the last date has no next.
+        *(
+            [f"DTEND;VALUE=DATE:{event.day + timedelta(days=1):%Y%m%d}"]
+            if event.day < date.max
+            else []
+        ),
         f"SUMMARY:{escape_text(event.summary)}",
     ]
     if event.description:

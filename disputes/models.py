@@ -1,5 +1,6 @@
 """The dispute domain: clients, the disputed transaction, the dispute and its audit trail."""
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -320,6 +321,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             ("export_disputes", "Can export disputes"),
             ("view_reports", "Can view reports"),
             ("verify_audit", "Can verify the audit trail"),
+            ("unlock_logins", "Can lift sign-in lockouts"),
         ]
 
     def __str__(self):
@@ -361,7 +363,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
                 original_settlement=self.transaction.settlement_date,
                 return_settlement=self.return_settled_on,
             )
-        except rules.RuleLookupError:
+        except (rules.RuleLookupError, calendars.CalendarRangeError, OverflowError):
             return None
 
     def urgency(self, today: date) -> "Urgency":
@@ -391,7 +393,10 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             return Urgency(f"Past internal · network due {when}", "overdue")
         if self.internal_due == today:
             return Urgency("Due today", "today")
-        left = calendars.FED.banking_days_between(today, self.internal_due)
+        try:
+            left = calendars.FED.banking_days_between(today, self.internal_due)
+        except calendars.CalendarRangeError:  # past the banking calendar: far off
+            return Urgency(f"Due {self.internal_due:%b} {self.internal_due.day}", "ok")
         noun = "business day" if left == 1 else "business days"
         level = "soon" if left < 2 else "near" if left <= 5 else "ok"
         return Urgency(f"{left} {noun}", level)
@@ -406,6 +411,9 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             errors["rail"] = f"A {self.get_network_display()} dispute cannot be on {self.rail}."
         if errors:
             raise ValidationError(errors)
+
+
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class CalendarFeed(models.Model):
@@ -425,6 +433,18 @@ class CalendarFeed(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def is_well_formed(token: str) -> bool:
+        """Whether ``token`` could be one ``new_token`` made (URL-safe base64, at most 64
+        characters), so a NUL byte or any other junk in a URL never reaches the database."""
+        return FEED_TOKEN.fullmatch(token) is not None
+
+    @classmethod
+    def revoke_for(cls, user) -> int:
+        """Delete the user's feed link for good (a new one must be created); returns how many."""
+        deleted, _by_model = cls.objects.filter(user=user).delete()
+        return deleted
 
 
 # The case history lives in its own package; its model belongs to this app.

@@ -32,6 +32,7 @@ ROLE_PERMISSIONS = {
         "disputes.export_disputes",
         "disputes.view_reports",
         "disputes.verify_audit",
+        "disputes.unlock_logins",
     ],
     "customer_success": [
         *VIEW,
@@ -57,8 +58,11 @@ ROLE_LABELS = {
 }
 
 
-def apply_roles(group_model, permission_model) -> None:
-    """Create the groups and give each exactly the permissions of the matrix."""
+def apply_roles(group_model, permission_model, *, strict: bool = False) -> None:
+    """Create the groups and give each exactly the permissions of the matrix.
+
+    A data migration runs this against an older schema, where a permission added later does
+    not exist yet: it is skipped then (the post-migrate sync, ``strict``, adds it)."""
     for role, codes in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
         if codes == "__all__":
@@ -69,9 +73,11 @@ def apply_roles(group_model, permission_model) -> None:
             perms = []
             for code in codes:
                 app_label, codename = code.split(".")
-                perms.append(
-                    permission_model.objects.get(
-                        content_type__app_label=app_label, codename=codename
-                    )
-                )
+                found = permission_model.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                ).first()
+                if found is None and strict:
+                    raise permission_model.DoesNotExist(f"No permission {code} (role {role}).")
+                if found is not None:
+                    perms.append(found)
         group.permissions.set(perms)

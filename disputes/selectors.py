@@ -57,7 +57,12 @@ def queue_people():
     """Who a dispute may be assigned to: active users whose role may claim, by name."""
     return list(
         get_user_model()
-        .objects.with_perm("disputes.claim_dispute", include_superusers=False)
+        .objects.with_perm(
+            "disputes.claim_dispute",
+            include_superusers=False,
+            # Permissions live in the model backend (the other one only refuses lockouts).
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
         .filter(is_active=True)
         .order_by("first_name", "last_name", "username")
     )
@@ -141,13 +146,17 @@ def _field(name, parse=lambda v: v, dump=lambda v: v) -> Key:
 
 
 def _str(value) -> str:
-    if not isinstance(value, str):
+    # PostgreSQL text holds no NUL character: a cursor carrying one was not made here.
+    if not isinstance(value, str) or "\x00" in value:
         raise ValueError("expected text")
     return value
 
 
+BIGINT = 2**63
+
+
 def _int(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or not -BIGINT <= value < BIGINT:
         raise ValueError("expected an integer")
     return value
 
@@ -156,11 +165,23 @@ def _date(value) -> date:
     return date.fromisoformat(_str(value))
 
 
+# Wider than any amount column, narrow enough that PostgreSQL's numeric takes it as it is.
+DECIMAL_DIGITS = 40
+
+
 def _decimal(value) -> Decimal:
+    """A finite decimal of at most ``DECIMAL_DIGITS`` digits either side of the point (NaN,
+    Infinity or 1e999999 in a tampered cursor are refused, not sent to the database)."""
     try:
-        return Decimal(_str(value))
+        number = Decimal(_str(value))
     except InvalidOperation:
         raise ValueError("expected a decimal") from None
+    if not number.is_finite() or abs(number.adjusted()) > DECIMAL_DIGITS:
+        raise ValueError("expected a decimal")
+    _sign, digits, exponent = number.as_tuple()
+    if len(digits) > 2 * DECIMAL_DIGITS or exponent < -DECIMAL_DIGITS:
+        raise ValueError("expected a decimal")
+    return number
 
 
 ID = _field("id", _int)
@@ -359,7 +380,7 @@ def decode_cursor(cursor: str, sort_param: str, sort: Sort) -> Position | None:
         if len(values) != len(keys):
             return None
         return Position(segment, tuple(key.parse(v) for key, v in zip(keys, values, strict=True)))
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+    except (ValueError, TypeError, RecursionError, binascii.Error, json.JSONDecodeError):
         return None
 
 

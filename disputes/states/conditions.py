@@ -1,7 +1,7 @@
 """Permissions, stage groups and the conditions transitions carry: plain functions of the
 dispute, so the graph can be drawn and a refusal explained."""
 
-from calendar_rules import nacha
+from calendar_rules import calendars, nacha
 
 from ..choices import Network, Party, Stage, WorkState
 
@@ -51,9 +51,19 @@ def is_nacha(dispute) -> bool:
 def within_dishonor_window(dispute) -> bool:
     """No dishonor after the dishonor window (Nacha: 5 banking days after the return settled;
     the figure comes from the rule table)."""
+    deadline = dishonor_deadline(dispute)
+    return deadline is not None and dispute.business_today() <= deadline
+
+
+def dishonor_deadline(dispute):
+    """The last day to dishonor the return, or None when its settlement date is unknown or
+    outside the banking calendar (a date the window cannot be counted from)."""
     if dispute.return_settled_on is None:
-        return False
-    return dispute.business_today() <= nacha.dishonor_deadline(dispute.return_settled_on)
+        return None
+    try:
+        return nacha.dishonor_deadline(dispute.return_settled_on)
+    except (calendars.CalendarRangeError, OverflowError):
+        return None
 
 
 def requires_wsud(dispute) -> bool:
@@ -63,12 +73,15 @@ def requires_wsud(dispute) -> bool:
 
 def reinitiation(dispute) -> nacha.Reinitiation:
     """Whether the entry may be reinitiated today, and why (R01/R09, twice, 180 days)."""
-    return nacha.reinitiation_allowed(
-        dispute.reason_code,
-        dispute.transaction.settlement_date,
-        dispute.business_today(),
-        dispute.reinitiation_count,
-    )
+    try:
+        return nacha.reinitiation_allowed(
+            dispute.reason_code,
+            dispute.transaction.settlement_date,
+            dispute.business_today(),
+            dispute.reinitiation_count,
+        )
+    except OverflowError:  # a settlement date at the end of time: 180 days on do not exist
+        return nacha.Reinitiation(False, "the original settlement date is not a usable date")
 
 
 def may_reinitiate(dispute) -> bool:

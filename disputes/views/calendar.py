@@ -150,9 +150,15 @@ def feed_link(request):
 
 def feed(request, token):
     """The user's deadlines as iCalendar. No login: the secret token is the credential, so an
-    unknown or rotated token, or a user who may no longer read disputes, is a 404."""
+    unknown or rotated token, or a user who may no longer read disputes, is a 404 (and the link
+    of a deactivated user is deleted: reactivating them does not bring it back)."""
+    if not CalendarFeed.is_well_formed(token):
+        raise Http404("No such calendar.")
     feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
-    if feed is None or not feed.user.is_active or not feed.user.has_perm("disputes.view_dispute"):
+    if feed is not None and not feed.user.is_active:
+        CalendarFeed.revoke_for(feed.user)
+        feed = None
+    if feed is None or not feed.user.has_perm("disputes.view_dispute"):
         raise Http404("No such calendar.")
     everything = request.GET.get("scope") == "all"
     today = business_today()

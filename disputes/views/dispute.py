@@ -16,6 +16,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from calendar_rules import calendars
+
 from .. import detail_selectors, selectors, services
 from ..choices import Outcome, Party, Stage, WorkState
 from ..forms import NoteForm, TransitionForm
@@ -119,6 +121,20 @@ def transition(request, pk, act: services.Act):
     """Take ``act`` (a named service, resolved from the URL) with the posted comment and
     parameters, at the version the user saw."""
     dispute = _load(pk)
+    try:
+        return _transition(request, dispute, act)
+    except (calendars.CalendarRangeError, OverflowError):
+        # A date stored before network dates were checked (an import, an old entry) that the
+        # rule tables cannot count from: refuse in words rather than fail.
+        message = (
+            "A date recorded on this dispute is outside the banking calendar, so this step "
+            "cannot be counted. Ask a lead to correct the dispute's dates."
+        )
+        return _render(request, _load(pk), status=422, error=(act.name, message))
+
+
+def _transition(request, dispute, act):
+    pk = dispute.pk
     spec = {"name": act.name, **services.transition_custom(dispute, act.name)}
     people = selectors.queue_people() if spec.get("needs_assignee") else None
     form = TransitionForm(

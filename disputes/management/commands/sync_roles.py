@@ -8,5 +8,5 @@ class Command(BaseCommand):
     help = "Create the role groups and give each exactly the permissions of disputes/roles.py."
 
     def handle(self, *args, **options):
-        apply_roles(Group, Permission)
+        apply_roles(Group, Permission, strict=True)
         self.stdout.write(f"Roles in sync: {', '.join(ROLE_PERMISSIONS)}")
