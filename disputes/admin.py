@@ -4,7 +4,7 @@ through the service (which writes its audit row), and audit rows are read-only."
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import services
+from . import detail_selectors, services
 from .audit import verify_chains
 from .models import AchCompany, Client, ClientContact, Dispute, DisputeTransition, Note, Transaction
 
@@ -159,6 +159,10 @@ class DisputeAdmin(admin.ModelAdmin):
             **{f: getattr(obj, f) for f in self.add_fields if f != "transaction"},
         )
         obj.pk = opened.pk
+        mismatch = detail_selectors.entry_mismatch(opened)
+        if mismatch:
+            # Typed in by hand: warn and keep it (the RDFI chose the code, not us).
+            self.message_user(request, f"Check the return code: {mismatch}", messages.WARNING)
 
     def save_formset(self, request, form, formset, change):
         for note in formset.save(commit=False):

@@ -22,7 +22,17 @@ from django.utils.text import slugify
 
 from calendar_rules import calendars, rules
 
-from .choices import Network, Outcome, Rail, ReferenceKind, Stage, TransactionType, WorkState
+from .choices import (
+    Network,
+    Outcome,
+    Rail,
+    ReferenceKind,
+    SecCode,
+    Stage,
+    TransactionType,
+    WorkState,
+)
+from .confirmed_rules.selectors import ConfirmationIndex
 from .deadlines import apply_deadline
 from .models import (
     AchCompany,
@@ -140,6 +150,7 @@ NACHA_CODES = {
     "R06": 1,
     "R23": 1,
 }
+NO_CONFIRMATIONS = ConfirmationIndex()
 WSUD_CODES = {c.code for c in rules.reason_codes("nacha") if c.wsud_required}
 # Returns with the 60-calendar-day (extended) window, as the rule table has them.
 EXTENDED_NACHA = {
@@ -442,7 +453,7 @@ class DisputeFactory:
             lag = (self.today - last.astimezone(self.tz).date()).days - rng.randint(0, 6)
             if lag > 0:
                 _shift(txn, dispute, rows, timedelta(days=lag))
-        apply_deadline(dispute)
+        apply_deadline(dispute, NO_CONFIRMATIONS)  # demo data starts with none
         return txn, dispute, rows
 
     def _card(self, network, client, txn_id, received_on, amount):
@@ -493,7 +504,7 @@ class DisputeFactory:
             original = settled_return - timedelta(days=rng.randint(5, 58))
         else:
             original = calendars.FED.add_banking_days(settled_return, -rng.choice([1, 2, 2, 2, 4]))
-        sec = "CCD" if code == "R29" else rng.choice(["PPD", "PPD", "WEB", "TEL", "CCD"])
+        sec = self._sec_code(code)
         txn = Row(
             Transaction,
             id=txn_id,
@@ -620,6 +631,15 @@ class DisputeFactory:
                 outcome = Outcome.ACCEPTED  # only long-silent cases have run out their window
             names.append(ENDINGS[outcome])
         return names, assigned
+
+    def _sec_code(self, code) -> str:
+        """An entry the code fits; one R29 in ten comes on a consumer entry, as a typed-in
+        return sometimes does, so the page shows its warning."""
+        fits = rules.reason_code("nacha", code).entry_sec_codes
+        if code == "R29" and self.rng.random() < 0.1:
+            return "PPD"
+        choices = [c for c in ("PPD", "PPD", "WEB", "TEL", "CCD") if not fits or c in fits]
+        return self.rng.choice(choices or [c for c in fits if c in SecCode.values] or ["PPD"])
 
     def _network_path(self, network, code, entry_stage):
         if entry_stage == Stage.AUTHORIZATION_PROOF_REQUESTED:

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q
 
-from calendar_rules import calendars, rules
+from calendar_rules import calendars, nacha, rules
 
 from .choices import Network, Party, Rail, Stage, WorkState
 from .deadlines import current_deadline
@@ -46,6 +46,16 @@ def reason_family(dispute: Dispute) -> str:
         return f"{(reason.return_class or 'other').capitalize()} return"
     family = (reason.category or "").replace("_", " ").capitalize()
     return "" if family.lower() == reason.name.lower() else family
+
+
+def entry_mismatch(dispute: Dispute) -> str:
+    """NACHA: why the return code does not fit the returned entry's SEC code ("" when it fits).
+    A return that arrives in a file is flagged with this, never refused."""
+    if dispute.network != Network.NACHA:
+        return ""
+    return nacha.entry_mismatch(
+        dispute.reason_code, dispute.transaction.sec_code, on=dispute.received_on
+    )
 
 
 # --- the timeline ---------------------------------------------------------------------------

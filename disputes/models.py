@@ -527,3 +527,6 @@ class CalendarFeed(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+
+from .confirmed_rules.models import RuleConfirmation  # noqa: E402,F401  (registered with this app)

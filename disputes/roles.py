@@ -9,6 +9,7 @@ VIEW = [
     "disputes.view_dispute",
     "disputes.view_disputetransition",
     "disputes.view_note",
+    "disputes.view_ruleconfirmation",
 ]
 
 ROLE_PERMISSIONS = {
@@ -33,6 +34,7 @@ ROLE_PERMISSIONS = {
         "disputes.export_disputes",
         "disputes.view_reports",
         "disputes.verify_audit",
+        "disputes.confirm_rules",
     ],
     "customer_success": [
         *VIEW,
