@@ -37,8 +37,8 @@ class ConfirmationIndex:
         rows = self._by_key.get(rule_key)
         return max(rows, key=lambda r: (r.confirmed_at, r.id)) if rows else None
 
-    def keys(self):
-        return self._by_key.keys()
+    def __iter__(self):
+        return iter(self._by_key)
 
 
 def history(limit: int = 50) -> list[RuleConfirmation]:

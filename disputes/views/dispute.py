@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from calendar_rules.presentation import confidence_words
+
 from .. import detail_selectors, selectors, services
 from ..choices import Outcome, Party, Stage, WorkState
 from ..forms import NoteForm, TransitionForm
@@ -92,6 +94,7 @@ def _render(request, dispute, *, status=200, bound=None, error=None, note_form=N
         "today": today,
         "reason": dispute.reason,
         "reason_family": detail_selectors.reason_family(dispute),
+        "reason_confidence": confidence_words(dispute.reason.confidence),
         "deadline": detail_selectors.deadline_panel(dispute, today),
         "transition_forms": _transition_forms(dispute, user, today, bound=bound),
         "error": error,
