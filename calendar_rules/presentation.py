@@ -150,7 +150,7 @@ def network_section(network: str) -> NetworkSection:
     for row in table.codes:
         rows.extend(_rows_of(table, row))
     buffers = ", ".join(
-        f"{stage.replace('_', ' ')} {days}" for stage, days in table.buffers.items()
+        f"{deadlines.stage_words(stage)} {days}" for stage, days in table.buffers.items()
     )
     return NetworkSection(table.network, table.label, rules.rules_version(), buffers, tuple(rows))
 

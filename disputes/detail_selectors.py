@@ -142,10 +142,25 @@ def _changes(row: DisputeTransition) -> tuple[str, ...]:
     return tuple(changes)
 
 
+def _assignee_names(rows) -> dict:
+    """Display names of the people the rows assigned (their details keep the id), one query."""
+    from django.contrib.auth import get_user_model
+
+    ids = {row.details.get("assignee") for row in rows} - {None, ""}
+    if not ids:
+        return {}
+    users = get_user_model().objects.filter(pk__in=ids)
+    return {user.pk: display_name(user) for user in users}
+
+
 @timeline_source
 def transition_entries(dispute: Dispute) -> Iterable[TimelineEntry]:
-    rows = DisputeTransition.objects.filter(dispute_id=dispute.pk).select_related("actor")
+    rows = list(DisputeTransition.objects.filter(dispute_id=dispute.pk).select_related("actor"))
+    names = _assignee_names(rows)
     for row in rows:
+        details = row.details
+        if details.get("assignee") in names:
+            details = {**details, "assignee_name": names[details["assignee"]]}
         yield TimelineEntry(
             kind="transition",
             at=row.created_at,
@@ -153,7 +168,7 @@ def transition_entries(dispute: Dispute) -> Iterable[TimelineEntry]:
             title=row.label,
             body=row.comment,
             changes=_changes(row),
-            facts=_facts(row.details, dispute.currency),
+            facts=_facts(details, dispute.currency),
             rank=row.seq,
         )
 
@@ -225,7 +240,7 @@ def relative_day(due: date, today: date) -> str:
     if days < 0:
         return f"{-days} day{'s' if days != -1 else ''} ago"
     business = calendars.FED.banking_days_between(today, due)
-    return f"in {days} day{'s' if days != 1 else ''} · {business} business day" + (
+    return f"in {days} day{'s' if days != 1 else ''} · {business} banking day" + (
         "s" if business != 1 else ""
     )
 

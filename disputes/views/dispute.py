@@ -55,6 +55,10 @@ def _presented(spec: dict, dispute) -> dict:
         if spec.get("party") == Party.COUNTERPARTY:
             who = detail_selectors.counterparty_name(dispute)
             effect = f"Records a move by {who}. {effect}"
+    elif spec["name"] == "claim" and dispute.assignee_id:
+        holder = detail_selectors.display_name(dispute.assignee)
+        group, effect = "work", f"{holder} holds this dispute: claiming takes it over from them."
+        spec = {**spec, "label": f"Take over from {holder}"}
     elif spec["name"] == "claim":
         group, effect = "work", "Assigns the dispute to you."
     elif spec["name"] == "assign":

@@ -455,9 +455,9 @@ def test_the_page_costs_a_fixed_number_of_queries(
     client.force_login(lead)
     url = reverse("disputes:detail", args=[dispute.pk])
     # session, user, permissions ×2, dispute, audit rows, notes, related disputes, groups
-    # (top bar), assignable users, confirmed rules: the same with 5 or 500 notes and related
-    # disputes
-    with django_assert_max_num_queries(11):
+    # (top bar), assignable users, confirmed rules, assignees' names: the same with 5 or 500
+    # notes and related disputes
+    with django_assert_max_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200
 

@@ -145,7 +145,7 @@ def test_row_shows_urgency_reason_name_money_people_and_both_due_dates(client, a
         state=WorkState.IN_REVIEW,
     )
     html = get(client, agent).content.decode()
-    assert "2 business days" in html and "urgency-near" in html
+    assert "2 banking days" in html and "urgency-near" in html
     assert "13.1" in html and selectors.reason_short_name("visa", "13.1") in html
     assert "€1,234.50" in html
     assert agent2.get_full_name() in html
@@ -161,7 +161,7 @@ def test_past_client_evidence_deadline_reads_past_evidence_deadline_not_expired(
         assignee=agent,
     )
     html = get(client, agent).content.decode()
-    assert "Past evidence deadline" in html
+    assert "Evidence overdue" in html
     assert "Expired" not in html
 
 
