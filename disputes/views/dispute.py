@@ -155,10 +155,12 @@ def _why_not_offered(dispute, user, name, posted_version):
     """For a post whose input did not validate: the refusal the service would give if the
     transition is not one this user may take now (stale, refused, or not their role's), so
     that a refusal is not reported as a missing field. None when it is on offer."""
+    if str(dispute.version) != str(posted_version):
+        # Stale first: what changed may be why the form no longer fits (a claim that now
+        # needs "take it over").
+        return services.StaleDispute(dispute)
     if any(spec["name"] == name for spec in _offered(dispute, user)):
         return None
-    if str(dispute.version) != str(posted_version):
-        return services.StaleDispute(dispute)
     if not can_proceed(getattr(dispute, name)):
         return services.TransitionRefused(services.refusal_reason(dispute, name))
     label = services.transition_custom(dispute, name).get("label", name)

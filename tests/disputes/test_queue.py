@@ -467,7 +467,19 @@ def test_column_headers_link_to_their_sort_and_mark_the_current_one(client, agen
     html = get(client, agent, sort="amount", network="visa").content.decode()
     assert 'aria-sort="ascending"><a href="/disputes/?network=visa&amp;sort=-amount"' in html
     assert 'href="/disputes/?network=visa&amp;sort=client"' in html
-    assert html.count('aria-sort="none"') == len(COLUMNS) - 1
+    sortable = [column for column in COLUMNS if column[1]]
+    assert html.count('aria-sort="none"') == len(sortable) - 1
+
+
+@pytest.mark.django_db
+def test_one_sort_arrow_at_a_time(client, agent):
+    make_dispute()
+    html = get(client, agent, network="visa").content.decode()  # sorted by due date
+    assert (
+        html.count('<span aria-hidden="true">↑</span>')
+        + html.count('<span aria-hidden="true">↓</span>')
+        == 1
+    )
 
 
 # --- views -----------------------------------------------------------------------------------
