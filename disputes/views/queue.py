@@ -19,6 +19,7 @@ from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
@@ -281,7 +282,13 @@ def _search_all_url(params: QueueFilter) -> str:
 
 
 def _back(request):
-    """Back to the queue the form was posted from, with the same filters and page."""
+    """Back to the queue the form was posted from, with the same filters and page (or to the
+    calendar day list a claim was made from)."""
+    calendar_page = request.POST.get("next", "")
+    if calendar_page.startswith("/calendar/") and url_has_allowed_host_and_scheme(
+        calendar_page, allowed_hosts=None
+    ):
+        return redirect(calendar_page)
     given = QueryDict(request.POST.get("return_to", ""))
     allowed = set(QueueFilter.base_filters) | set(PAGE_KEYS) | set(CURSOR_KEYS)
     query = urlencode([(k, v) for k, v in given.items() if k in allowed and v])
