@@ -8,15 +8,17 @@ from datetime import date
 from . import calendars, deadlines, rules
 
 CONVENTIONS = (
-    "Card-network windows (Visa, Mastercard) count calendar days: the anchor date is day 0, the "
-    "deadline is the anchor plus N days, and it is never rolled to a business day. NACHA "
-    "windows count Federal Reserve banking days (Monday to Friday, minus Fed holidays; a "
+    "Card-network windows (Visa, Mastercard) count calendar days: the day a window starts from "
+    "is day 0, the deadline is that day plus N days, and it is never rolled to a business day. "
+    "NACHA windows count Federal Reserve banking days (Monday to Friday, minus Fed holidays; a "
     "Sunday holiday closes the Monday; a Saturday holiday leaves the Friday open). A NACHA "
     "return is due at opening of business on the 2nd banking day after settlement (2-day "
-    "codes) or on the banking day after the 60th calendar day (extended codes). The internal "
-    "deadline is the network deadline minus a buffer in banking days (default 2). GK figures "
-    "are general knowledge no retrieved source confirmed; open figures are disputed or "
-    "unpublished and say so in their note."
+    "codes) or on the banking day after the 60th calendar day (extended codes). Where the card "
+    "processor or the sponsor bank wants an answer earlier, its cut-off comes first; the "
+    "internal target is the earlier of the two minus a buffer in banking days (default 2). "
+    "Each window says how it is known: the network's own text, a secondary source, not "
+    "confirmed by a source, or sources that disagree or are silent. An ops lead confirms a "
+    "window for Astra, or sets it, with the document it comes from."
 )
 
 
@@ -119,9 +121,9 @@ def alternative_text(rule: rules.StageRule, anchors: dict[str, str]) -> str:
     if rule.alt_anchor_event:
         parts.append(f"or {rule.alt_days} days from the {anchors[rule.alt_anchor_event]}")
     if rule.cap_days is not None:
-        parts.append(f"never after {rule.cap_days} days from the anchor")
+        parts.append(f"never after {rule.cap_days} days from the start date")
     if rule.wait_days:
-        base = "the anchor (no alternative date)" if rule.wait_from == "anchor" else "that date"
+        base = "the start date (no alternative date)" if rule.wait_from == "anchor" else "that date"
         parts.append(f"earliest {rule.wait_days} days after {base}")
     return "; ".join(parts)
 
