@@ -320,6 +320,34 @@ class ScenarioBook:
         return tuple(steps)
 
 
+# What the demo lead has confirmed for Astra (the table's window, so no date moves): the
+# /rules/ page and the disputes on these rules say "confirmed by …"; the other doubtful rows
+# (Visa 10.1-10.3, 10.5, Mastercard arbitration …) still show their doubt.
+DEMO_CONFIRMATIONS = (
+    ("visa:10.4:pre_arbitration", "Visa letter to our acquirer of 2026-10-14, §2"),
+    ("mastercard:4837:arbitration", "Processor agreement, schedule B §5.4"),
+)
+
+
+def confirm_demo_rules(lead) -> None:
+    from .confirmed_rules.models import RuleConfirmation
+
+    for key, source in DEMO_CONFIRMATIONS:
+        network, code, stage = key.split(":")
+        rule = rules.stage_rule(network, code, stage)
+        RuleConfirmation.objects.get_or_create(
+            rule_key=key,
+            defaults={
+                "table_days": rule.days,
+                "table_confidence": rule.confidence,
+                "rules_version": rules.rules_version(),
+                "source_document": source,
+                "effective_from": date(2026, 1, 1),
+                "confirmed_by": lead,
+            },
+        )
+
+
 def ensure_people(stdout=None):
     """Groups exist (migration); make one user per role plus extra agents. Returns users."""
     user_model = get_user_model()
@@ -778,6 +806,7 @@ def seed(
             if progress:
                 progress(made)
     writer.finish()
+    confirm_demo_rules(users["ops_lead"])
     return {
         "disputes": made,
         "audit_rows": rows_made,

@@ -331,7 +331,7 @@ def _deadline_rows(dispute: Dispute, waiting: bool, layers) -> list[tuple[str, s
         if layers is not None and layers.deadline.buffer_days:
             buffer = layers.deadline.buffer_days
             before = layers.cutoff.label.lower() if layers.cutoff_due else "network date"
-            note = f"{buffer} business day{'s' if buffer != 1 else ''} before the {before}"
+            note = f"{buffer} banking day{'s' if buffer != 1 else ''} before the {before}"
         rows.append(("internal", "Internal target", dispute.internal_due, note))
     if layers is not None and layers.cutoff_due and not waiting:
         cutoff = layers.cutoff

@@ -177,7 +177,9 @@ def test_the_queue_fits_1280_px_with_both_due_dates_and_one_line_urgency(log_in,
     for cell in rows(page).locator("td.col-date").all():
         box = cell.bounding_box()
         assert box is not None and box["x"] + box["width"] <= 1280
-    heights = rows(page).locator("td.col-urgency .urgency").evaluate_all(
-        "els => els.map(el => el.getClientRects().length)"
+    heights = (
+        rows(page)
+        .locator("td.col-urgency .urgency")
+        .evaluate_all("els => els.map(el => el.getClientRects().length)")
     )
     assert heights and all(lines == 1 for lines in heights)
