@@ -8,7 +8,8 @@ class CalendarRulesConfig(AppConfig):
     def ready(self):
         # Load and validate the rule tables at start-up: a malformed table raises
         # RuleTableError (naming the file and the key) before any request is served.
-        from . import deadlines, rules
+        from . import cutoffs, deadlines, rules
 
         rules.tables()
         deadlines.engine()
+        cutoffs.cutoffs()

@@ -44,12 +44,20 @@ from .rules import (
 
 __all__ = ["Deadline", "DeadlineEngine", "compute", "engine"]
 
-_CONFIDENCE_FLAGS = {
-    "verified": "",
-    "secondary": "",
-    "GK": " [GK figure: verify against the rule book]",
-    "open": " [open figure: see the rule's note]",
+# How a stage reads in a sentence ("Visa 13.1 pre-arbitration response: …").
+STAGE_WORDS = {
+    "dispute_response": "dispute response",
+    "pre_arbitration": "pre-arbitration",
+    "pre_arbitration_response": "pre-arbitration response",
+    "second_presentment": "second presentment",
+    "authorization_proof": "proof of authorization",
+    "wsud_copy": "WSUD copy",
+    "r06_response": "R06 response",
 }
+
+
+def stage_words(stage: str) -> str:
+    return STAGE_WORDS.get(stage, stage.replace("_", " "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +85,25 @@ class Deadline:
     source_keys: tuple[str, ...]
     earliest_filing_date: date | None
     buffer_days: int
+    # The window was set for Astra (a confirmed override), not taken from the table.
+    overridden: bool
     _entry: _Entry = field(repr=False, compare=False)
 
     @property
     def explanation(self) -> str:
-        """One sentence: the window, the dates counted, the buffer, and any GK/open flag."""
+        """One sentence: the rule, the dates counted and the internal buffer. How sure the
+        table is of the figure is not part of it: pages show that in words, with the rule."""
         return self._entry.explain(self)
+
+    @property
+    def network_sentence(self) -> str:
+        """The explanation without its internal-buffer part (for pages that add other layers)."""
+        return self._entry.explain_network(self)
+
+    @property
+    def label(self) -> str:
+        """ "Visa 13.1 pre-arbitration response" (the rule, in words)."""
+        return self._entry.label
 
     @property
     def note(self) -> str:
@@ -123,7 +144,6 @@ class _Entry:
         "days",
         "delta",
         "due_note",
-        "flag",
         "hi",
         "label",
         "lo",
@@ -173,7 +193,6 @@ class _Entry:
         self.confidence = rule.confidence
         self.source_keys = rule.source_keys
         self.due_note = f" ({rule.due_note})" if rule.due_note else ""
-        self.flag = _CONFIDENCE_FLAGS[rule.confidence]
         self.buffer = buffer
         self.refusal = (
             f"{label}: no deadline computed: {rule.unavailable} (rule {rule.rule_key})"
@@ -186,13 +205,25 @@ class _Entry:
 
     def explain(self, d: Deadline) -> str:
         """The one-sentence explanation of ``d``, computed by this entry."""
+        buffer = d.buffer_days
+        return self.explain_network(d) + (
+            f"; internal buffer {buffer} business day{'s' if buffer != 1 else ''} → "
+            f"{d.internal_due}"
+            if buffer
+            else "; no internal buffer"
+        )
+
+    def explain_network(self, d: Deadline) -> str:
         anchor = d.anchor_date.isoformat()
         if d.alt_date is None:
-            counted = f"{self.text} from the {self.anchor_label} {anchor} → "
+            text = self.text
+            if d.overridden:
+                unit = self.day_unit
+                text = f"{d.days} {unit} day{'s' if d.days != 1 else ''} (window set for Astra)"
+            counted = f"{text} from the {self.anchor_label} {anchor} → "
             if self.roll:
-                counted += (
-                    f"{(d.anchor_date + self.delta).isoformat()}, then the next banking day → "
-                )
+                plain = (d.anchor_date + timedelta(d.days)).isoformat()
+                counted += f"{plain}, then the next banking day → "
         else:
             from_alt = d.alt_date + timedelta(self.alt_days)
             counted = f"{self.alt_days} calendar days from the {self.alt_label} {d.alt_date}"
@@ -205,17 +236,8 @@ class _Entry:
                     f"from the {self.anchor_label} {anchor} → {cap}: "
                 )
         earliest = d.earliest_filing_date
-        buffer = d.buffer_days
-        return (
-            f"{self.label}: {counted}{d.network_due}{self.due_note}"
-            + (f"; earliest filing {earliest}" if earliest else "")
-            + (
-                f"; internal buffer {buffer} business day{'s' if buffer != 1 else ''} → "
-                f"{d.internal_due}"
-                if buffer
-                else "; no internal buffer"
-            )
-            + self.flag
+        return f"{self.label}: {counted}{d.network_due}{self.due_note}" + (
+            f"; earliest filing {earliest}" if earliest else ""
         )
 
 
@@ -250,7 +272,7 @@ class DeadlineEngine:
                 if e_lo > e_hi:
                     continue
                 entry = _Entry(
-                    label=f"{label} {stage.replace('_', ' ')}",
+                    label=f"{label} {stage_words(stage)}",
                     network=table.network,
                     code=code,
                     rule=rule,
@@ -294,6 +316,7 @@ class DeadlineEngine:
         anchor: date,
         alt_date: date | None = None,
         buffers: Mapping[str, int] | None = None,
+        window_days: int | None = None,
     ) -> Deadline:
         entries = self._entries.get((network, code, stage))
         if entries is None:
@@ -304,14 +327,15 @@ class DeadlineEngine:
                 break
         else:
             self._raise_not_in_force(network, code, stage, anchor)
-        if entry.refusal:
+        if entry.refusal and window_days is None:
             raise WindowNotPublished(entry.refusal)
         calendar = self.calendar
+        days = entry.days if window_days is None else window_days
         if alt_date is None:
             if entry.banking:
-                due = calendar.add_banking_days(anchor, entry.days)
+                due = calendar.add_banking_days(anchor, days)
             else:
-                due = anchor + entry.delta
+                due = anchor + (entry.delta if window_days is None else timedelta(days))
             if entry.roll:
                 due = calendar.next_banking_day(due)
             earliest = anchor + entry.wait if entry.wait_from == "anchor" else None
@@ -326,7 +350,7 @@ class DeadlineEngine:
             due,
             calendar.add_banking_days(due, -buffer) if buffer else due,
             entry.day_unit,
-            entry.days,
+            days,
             entry.anchor_event,
             anchor,
             alt_date,
@@ -337,6 +361,7 @@ class DeadlineEngine:
             entry.source_keys,
             earliest,
             buffer,
+            window_days is not None,
             entry,
         )
 
@@ -399,11 +424,17 @@ def compute(
     anchor: date,
     alt_date: date | None = None,
     buffers: Mapping[str, int] | None = None,
+    window_days: int | None = None,
 ) -> Deadline:
     """The network and internal deadline of ``stage`` for ``code``, counted from ``anchor``.
+
+    ``window_days`` replaces the table's window (a window an ops lead set for Astra); it also
+    makes an unpublished window countable.
 
     Raises ``rules.RuleLookupError`` subclasses (all ``ValueError``): unknown network or code,
     code or rule not in force on ``anchor``, stage not applicable to the code, an alternative
     date the rule does not take, or a window that is not published.
     """
-    return (_ENGINE or engine()).compute(network, code, stage, anchor, alt_date, buffers)
+    return (_ENGINE or engine()).compute(
+        network, code, stage, anchor, alt_date, buffers, window_days
+    )

@@ -12,6 +12,7 @@ Pure functions of dates (no clock, no database), counted on the Fed banking cale
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal, NamedTuple
@@ -264,3 +265,37 @@ def rate_thresholds(on: date | None = None) -> dict[str, RateThreshold]:
             note=spec["note"],
         )
     return out
+
+
+SEC_NAMES = {
+    "PPD": "a consumer (PPD)",
+    "WEB": "an internet (WEB)",
+    "TEL": "a telephone (TEL)",
+    "CCD": "a corporate (CCD)",
+    "CTX": "a corporate trade exchange (CTX)",
+    "CBR": "a cross-border corporate (CBR)",
+    "ARC": "an accounts receivable (ARC)",
+    "BOC": "a back office conversion (BOC)",
+    "POP": "a point-of-purchase (POP)",
+    "RCK": "a re-presented check (RCK)",
+    "IAT": "an international (IAT)",
+}
+
+
+def entry_mismatch(code: str, sec_code: str, on: date | None = None) -> str:
+    """Why ``code`` does not fit a return of a ``sec_code`` entry, naming the code that does
+    ("R11 is for consumer entries: …, return with R29"); "" when it fits or is unknown."""
+    try:
+        row = rules.reason_code("nacha", code, on)
+    except rules.RuleLookupError:
+        return ""
+    if row.fits_entry(sec_code):
+        return ""
+    kinds = ", ".join(row.entry_sec_codes)
+    entry = SEC_NAMES.get(sec_code, f"a {sec_code}")
+    text = f"{row.code} is for {kinds} entries, not {entry} entry"
+    if row.other_entry_code:
+        text += f": on this entry the return code is {row.other_entry_code}"
+        with suppress(rules.RuleLookupError):
+            text += f" ({rules.reason_code('nacha', row.other_entry_code, on).name})"
+    return text + "."

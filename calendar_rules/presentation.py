@@ -5,19 +5,50 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from . import calendars, rules
+from . import calendars, deadlines, rules
 
 CONVENTIONS = (
-    "Card-network windows (Visa, Mastercard) count calendar days: the anchor date is day 0, the "
-    "deadline is the anchor plus N days, and it is never rolled to a business day. NACHA "
-    "windows count Federal Reserve banking days (Monday to Friday, minus Fed holidays; a "
+    "Card-network windows (Visa, Mastercard) count calendar days: the day a window starts from "
+    "is day 0, the deadline is that day plus N days, and it is never rolled to a business day. "
+    "NACHA windows count Federal Reserve banking days (Monday to Friday, minus Fed holidays; a "
     "Sunday holiday closes the Monday; a Saturday holiday leaves the Friday open). A NACHA "
     "return is due at opening of business on the 2nd banking day after settlement (2-day "
-    "codes) or on the banking day after the 60th calendar day (extended codes). The internal "
-    "deadline is the network deadline minus a buffer in banking days (default 2). GK figures "
-    "are general knowledge no retrieved source confirmed; open figures are disputed or "
-    "unpublished and say so in their note."
+    "codes) or on the banking day after the 60th calendar day (extended codes). Where the card "
+    "processor or the sponsor bank wants an answer earlier, its cut-off comes first; the "
+    "internal target is the earlier of the two minus a buffer in banking days (default 2). "
+    "Each window says how it is known: the network's own text, a secondary source, not "
+    "confirmed by a source, or sources that disagree or are silent. An ops lead confirms a "
+    "window for Astra, or sets it, with the document it comes from."
 )
+
+
+# How sure the table is of a figure, in words a lead reads (never the tags themselves).
+CONFIDENCE_WORDS = {
+    "verified": "Network's own text",
+    "secondary": "Secondary source",
+    "GK": "Not confirmed by a source",
+    "open": "Sources disagree or are silent",
+}
+DOUBTS = {
+    "GK": (
+        "No source we could read states this window; it is the figure the industry usually "
+        "quotes. An ops lead should confirm it for Astra, with the document it comes from, "
+        "before the team relies on it."
+    ),
+    "open": (
+        "The sources disagree on this window, or none publishes it; the earlier figure is used. "
+        "An ops lead should confirm it for Astra with the document that settles it."
+    ),
+}
+
+
+def confidence_words(confidence: str) -> str:
+    return CONFIDENCE_WORDS.get(confidence, confidence)
+
+
+def anchor_id(network: str, code: str) -> str:
+    """The /rules/ page's anchor of a code: ``visa-13.1``, ``nacha-R05``."""
+    return f"{network}-{code}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +78,24 @@ class RuleRow:
     sources: tuple[Source, ...]
     note: str
     first_of_code: bool
+    rule_key: str = ""
+    network: str = ""
+
+    @property
+    def code_anchor(self) -> str:
+        return anchor_id(self.network, self.code)
+
+    @property
+    def confidence_words(self) -> str:
+        return confidence_words(self.confidence)
+
+    @property
+    def doubtful(self) -> bool:
+        return self.confidence in DOUBTS
+
+    @property
+    def stage_words(self) -> str:
+        return deadlines.stage_words(self.stage) if self.stage else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +121,9 @@ def alternative_text(rule: rules.StageRule, anchors: dict[str, str]) -> str:
     if rule.alt_anchor_event:
         parts.append(f"or {rule.alt_days} days from the {anchors[rule.alt_anchor_event]}")
     if rule.cap_days is not None:
-        parts.append(f"never after {rule.cap_days} days from the anchor")
+        parts.append(f"never after {rule.cap_days} days from the start date")
     if rule.wait_days:
-        base = "the anchor (no alternative date)" if rule.wait_from == "anchor" else "that date"
+        base = "the start date (no alternative date)" if rule.wait_from == "anchor" else "that date"
         parts.append(f"earliest {rule.wait_days} days after {base}")
     return "; ".join(parts)
 
@@ -103,7 +152,7 @@ def network_section(network: str) -> NetworkSection:
     for row in table.codes:
         rows.extend(_rows_of(table, row))
     buffers = ", ".join(
-        f"{stage.replace('_', ' ')} {days}" for stage, days in table.buffers.items()
+        f"{deadlines.stage_words(stage)} {days}" for stage, days in table.buffers.items()
     )
     return NetworkSection(table.network, table.label, rules.rules_version(), buffers, tuple(rows))
 
@@ -128,6 +177,7 @@ def _rows_of(table, row: rules.ReasonCode) -> list[RuleRow]:
                 code_sources,
                 note,
                 True,
+                network=table.network,
             )
         ]
     stage_rules = list(next(rs for r, rs in table.versions[row.code] if r is row).values())
@@ -147,6 +197,7 @@ def _rows_of(table, row: rules.ReasonCode) -> list[RuleRow]:
                 code_sources,
                 row.note,
                 True,
+                network=table.network,
             )
         ]
     out = []
@@ -172,15 +223,30 @@ def _rows_of(table, row: rules.ReasonCode) -> list[RuleRow]:
                 sources=tuple(Source(k, table.sources[k]) for k in rule.source_keys),
                 note=note,
                 first_of_code=i == 0,
+                rule_key=rule.rule_key,
+                network=table.network,
             )
         )
     return out
 
 
-def sections(network: str | None = None) -> list[NetworkSection]:
-    """One section per network, or just ``network`` when it names one."""
+def sections(network: str | None = None, query: str = "") -> list[NetworkSection]:
+    """One section per network, or just ``network`` when it names one; with ``query``, only
+    the codes whose code starts with it or whose name contains it."""
     names = [network] if network in rules.NETWORKS else list(rules.NETWORKS)
-    return [network_section(name) for name in names]
+    out = [network_section(name) for name in names]
+    query = query.strip().lower()
+    if not query:
+        return out
+    return [
+        NetworkSection(s.network, s.label, s.version, s.buffers, rows)
+        for s in out
+        if (rows := tuple(r for r in s.rows if _matches(r, query)))
+    ]
+
+
+def _matches(row: RuleRow, query: str) -> bool:
+    return row.code.lower().startswith(query) or query in row.name.lower()
 
 
 def closures(year: int) -> list[tuple[date, str]]:

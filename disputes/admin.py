@@ -5,7 +5,7 @@ the case history is read-only."""
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import services
+from . import detail_selectors, services
 from .history.verify import verify
 from .models import AchCompany, CaseEvent, Client, ClientContact, Dispute, Transaction
 
@@ -143,6 +143,10 @@ class DisputeAdmin(admin.ModelAdmin):
             **{f: getattr(obj, f) for f in self.add_fields if f != "transaction"},
         )
         obj.pk = opened.pk
+        mismatch = detail_selectors.entry_mismatch(opened)
+        if mismatch:
+            # Typed in by hand: warn and keep it (the RDFI chose the code, not us).
+            self.message_user(request, f"Check the return code: {mismatch}", messages.WARNING)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -303,3 +303,59 @@ def feed_deadlines(user, *, everything: bool, today: date) -> list[FeedDeadline]
                 continue
             out.append(FeedDeadline(dispute, kind, day))
     return out
+
+
+# --- one day's list, paged ------------------------------------------------------------------
+
+DAY_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """One deadline of the day's list: the dispute (with client and assignee) and its kind."""
+
+    dispute: Dispute
+    kind: str
+
+    @property
+    def label(self) -> str:
+        return kind_label(self.kind, self.dispute.network, self.dispute.due_party)
+
+    @property
+    def tag(self) -> str:
+        return KIND_TAGS[self.kind]
+
+    @property
+    def waiting(self) -> bool:
+        return self.dispute.due_party == Party.COUNTERPARTY
+
+
+def day_page(disputes, day: date, page: int, *, size: int | None = None):
+    """Page ``page`` (from 1) of the day's deadlines, internal ones first, each kind in the
+    order the disputes arrived; (rows, total). A page is at most three queries whatever the
+    day holds: the two counts and the rows of at most two kinds."""
+    size = size or DAY_PAGE_SIZE
+    kinds = [
+        (kind, _of_kind(disputes, kind).filter(**{KIND_FIELDS[kind]: day}))
+        for kind in CALENDAR_KINDS
+    ]
+    counts = [rows.count() for _kind, rows in kinds]
+    offset, rows = (page - 1) * size, []
+    for (kind, queryset), count in zip(kinds, counts, strict=True):
+        if offset >= count:
+            offset -= count
+            continue
+        wanted = size - len(rows)
+        chosen = queryset.select_related("client", "assignee").order_by("id")
+        rows += [DayRow(d, kind) for d in chosen[offset : offset + wanted]]
+        offset = 0
+        if len(rows) >= size:
+            break
+    return rows, sum(counts)
+
+
+def overdue_count(disputes, today: date, cap: int = 1000) -> int:
+    """Open disputes whose internal date has passed (ours, not the counterparty's), up to
+    ``cap``: the calendar carries them onto today."""
+    late = _of_kind(disputes, "internal").filter(internal_due__lt=today)
+    return late[:cap].count()

@@ -3,63 +3,156 @@
 import multiprocessing
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 
 from django.db.models import Max, Min
 
-from calendar_rules import calendars, deadlines, rules
+from calendar_rules import calendars, cutoffs, deadlines, rules
 
 from . import states
 from .choices import Party
 
 
-def current_deadline(dispute) -> deadlines.Deadline | None:
-    """The window running at the dispute's stage, computed from the rule tables; None when no
-    network clock runs (a closed case, an arbitration awaiting its ruling). The internal buffer
-    applies to our own windows only: the counterparty's we just watch.
+@dataclass(frozen=True, slots=True)
+class DeadlineLayers:
+    """The dates that bound the window running now, earliest last in importance but first in
+    urgency: the network's date (its rule, or the window a lead set for Astra), the processor's
+    or sponsor bank's cut-off, and the internal target (the buffer counted back from the
+    earlier of the two). Counterparty windows have no cut-off and no buffer."""
 
-    Raises rules.RuleLookupError when the tables cannot count this window (e.g. R90, whose time
-    frame is not yet published)."""
+    deadline: deadlines.Deadline
+    ours: bool
+    confirmation: object = None  # confirmed_rules.models.RuleConfirmation in effect
+    cutoff: cutoffs.Cutoff | None = None
+    cutoff_due: date | None = None
+    internal_due: date | None = None
+
+    @property
+    def binding_due(self) -> date:
+        """The earliest outside date: the cut-off when it comes before the network's."""
+        due = self.deadline.network_due
+        return min(due, self.cutoff_due) if self.cutoff_due else due
+
+    @property
+    def explanation(self) -> str:
+        d = self.deadline
+        if not self.ours:
+            return d.explanation
+        text = d.network_sentence
+        if self.cutoff_due:
+            text += (
+                f"; {self.cutoff.name.lower()} cut-off {self.cutoff.window_text} → "
+                f"{self.cutoff_due}"
+            )
+        buffer = d.buffer_days
+        if buffer:
+            before = "the cut-off" if self.binding_due != d.network_due else "the network date"
+            text += (
+                f"; internal buffer {buffer} business day{'s' if buffer != 1 else ''} before "
+                f"{before} → {self.internal_due}"
+            )
+        return text
+
+
+def _confirmations(confirmations):
+    if confirmations is not None:
+        return confirmations
+    from .confirmed_rules.selectors import ConfirmationIndex
+
+    return ConfirmationIndex.load()
+
+
+def current_layers(dispute, confirmations=None) -> DeadlineLayers | None:
+    """The window running at the dispute's stage with its layers; None when no network clock
+    runs (a closed case, an arbitration awaiting its ruling). ``confirmations`` is a
+    ``ConfirmationIndex`` (loaded here when not given).
+
+    Raises rules.RuleLookupError when the tables cannot count this window and no lead has set
+    it (e.g. R90, whose time frame is not yet published)."""
     clock = states.clock_for(dispute.network, dispute.flow, dispute.stage)
     if clock is None:
         return None
     anchor = getattr(dispute, clock.anchor)
     if anchor is None:
         return None
-    return deadlines.compute(
-        network=dispute.network,
-        code=dispute.reason_code,
-        stage=clock.rule_stage,
-        anchor=anchor,
-        buffers=None if clock.party == Party.ASTRA else {clock.rule_stage: 0},
-    )
+    ours = clock.party == Party.ASTRA
+    args = {
+        "network": dispute.network,
+        "code": dispute.reason_code,
+        "stage": clock.rule_stage,
+        "anchor": anchor,
+        "buffers": None if ours else {clock.rule_stage: 0},
+    }
+    confirmations = _confirmations(confirmations)
+    try:
+        deadline = deadlines.compute(**args)
+        rule_key = deadline.rule_key
+    except rules.WindowNotPublished:
+        deadline = None
+        rule_key = rules.stage_rule(dispute.network, dispute.reason_code, clock.rule_stage).rule_key
+    confirmation = confirmations.in_effect(rule_key, anchor) if confirmations else None
+    override = confirmation.days if confirmation is not None else None
+    if override is not None and (deadline is None or override != deadline.days):
+        deadline = deadlines.compute(**args, window_days=override)
+    if deadline is None:
+        raise rules.WindowNotPublished(
+            rules.stage_rule(dispute.network, dispute.reason_code, clock.rule_stage).unavailable
+        )
+    return _layered(deadline, ours, confirmation, clock.rule_stage, anchor)
 
 
-def apply_deadline(dispute) -> deadlines.Deadline | None:
+def _layered(deadline, ours, confirmation, stage, anchor) -> DeadlineLayers:
+    if not ours:
+        return DeadlineLayers(deadline, ours, confirmation, internal_due=deadline.network_due)
+    cutoff = cutoffs.cutoff_for(deadline.network, stage, anchor)
+    cutoff_due = cutoff.due(anchor) if cutoff else None
+    if cutoff_due is not None and cutoff_due >= deadline.network_due:
+        cutoff, cutoff_due = None, None  # no earlier than the network's date: no layer
+    layers = DeadlineLayers(deadline, ours, confirmation, cutoff, cutoff_due)
+    buffer = deadline.buffer_days
+    binding = layers.binding_due
+    internal = calendars.FED.add_banking_days(binding, -buffer) if buffer else binding
+    return DeadlineLayers(deadline, ours, confirmation, cutoff, cutoff_due, internal)
+
+
+def current_deadline(dispute, confirmations=None) -> deadlines.Deadline | None:
+    """The network rule's deadline of the window running now (see ``current_layers``)."""
+    layers = current_layers(dispute, confirmations)
+    return layers.deadline if layers else None
+
+
+def apply_deadline(dispute, confirmations=None) -> DeadlineLayers | None:
     """Set the dispute's due dates, rule and explanation from its current stage (not saved).
 
     Where the tables cannot count the window, the dates are cleared and the explanation says
     why, so the queue shows "no network clock" with the reason instead of a made-up date."""
     clock = states.clock_for(dispute.network, dispute.flow, dispute.stage)
     try:
-        deadline = current_deadline(dispute)
+        layers = current_layers(dispute, confirmations)
     except (rules.RuleLookupError, calendars.CalendarRangeError) as exc:
-        deadline, why = None, f"No deadline computed: {exc}"
+        layers, why = None, f"No deadline computed: {_reason(exc)}"
     else:
         why = ""
-    if deadline is None:
+    if layers is None:
         dispute.network_due = dispute.internal_due = None
         dispute.due_party = dispute.deadline_rule = dispute.rules_version = ""
         dispute.deadline_explanation = why
         return None
+    deadline = layers.deadline
     dispute.network_due = deadline.network_due
-    # The internal buffer only applies to our own windows; theirs we just watch.
-    dispute.internal_due = deadline.internal_due if clock.party == "astra" else deadline.network_due
+    dispute.internal_due = layers.internal_due
     dispute.due_party = clock.party
     dispute.deadline_rule = deadline.rule_key
     dispute.rules_version = deadline.rules_version
-    dispute.deadline_explanation = deadline.explanation
-    return deadline
+    dispute.deadline_explanation = layers.explanation
+    return layers
+
+
+def _reason(exc: Exception) -> str:
+    """The refusal in a reader's words (the rule tables' messages name the rule key)."""
+    text = str(exc)
+    return text[0].lower() + text[1:] if text else "the rule tables cannot count this window"
 
 
 # --- recomputing every open dispute after a rule-table change -----------------------------------
@@ -110,7 +203,7 @@ class RecomputeReport:
 
 
 def recompute_open_deadlines(
-    *, dry_run: bool = False, chunk_size: int = 20000, workers: int = 2
+    *, dry_run: bool = False, chunk_size: int = 20000, workers: int = 2, where=None
 ) -> RecomputeReport:
     """Recompute the deadline of every open dispute from the current rule tables.
 
@@ -118,7 +211,8 @@ def recompute_open_deadlines(
     are still the ones read (a compare-and-set: a transition landing meanwhile wins, and has
     computed its own deadline). Each rewritten dispute gets a ``deadline_changed`` event in its
     case history (old and new dates and rule), in the same transaction, and a new version.
-    Returns what moved.
+    Returns what moved. ``where`` (a ``Q``) narrows the disputes looked at, e.g. to those of
+    one rule after a lead confirmed it.
 
     On PostgreSQL the id range is split between ``workers`` processes: the cost is the
     database rewriting rows and their queue indexes, which one backend does on one core."""
@@ -127,9 +221,10 @@ def recompute_open_deadlines(
     from .choices import OPEN_WORK_STATES
     from .models import Dispute
 
-    bounds = Dispute.objects.filter(state__in=OPEN_WORK_STATES).aggregate(
-        first=Min("id"), last=Max("id")
-    )
+    scope = Dispute.objects.filter(state__in=OPEN_WORK_STATES)
+    if where is not None:
+        scope = scope.filter(where)
+    bounds = scope.aggregate(first=Min("id"), last=Max("id"))
     if bounds["first"] is None:
         return RecomputeReport()
     slices = _id_slices(bounds["first"], bounds["last"], 4 * workers)
@@ -137,11 +232,13 @@ def recompute_open_deadlines(
     # (a Celery prefork worker) may not have children.
     daemonic = multiprocessing.current_process().daemon
     if connection.vendor != "postgresql" or workers < 2 or connection.in_atomic_block or daemonic:
-        parts = [_recompute_slice(s, dry_run, chunk_size) for s in slices]
+        parts = [_recompute_slice(s, dry_run, chunk_size, where) for s in slices]
     else:
         connections.close_all()  # each process opens its own
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.starmap(_recompute_slice, [(s, dry_run, chunk_size) for s in slices])
+            parts = pool.starmap(
+                _recompute_slice, [(s, dry_run, chunk_size, where) for s in slices]
+            )
     return _merge(parts)
 
 
@@ -160,22 +257,23 @@ def _merge(parts) -> RecomputeReport:
     return report
 
 
-def _recompute_slice(id_range, dry_run, chunk_size) -> RecomputeReport:
+def _recompute_slice(id_range, dry_run, chunk_size, where=None) -> RecomputeReport:
     from .choices import OPEN_WORK_STATES
+    from .confirmed_rules.selectors import ConfirmationIndex
     from .models import Dispute
 
     report = RecomputeReport()
-    open_rows = (
-        Dispute.objects.filter(state__in=OPEN_WORK_STATES, id__range=id_range)
-        .order_by("id")
-        .values_list(*_READ_FIELDS)
-    )
+    confirmations = ConfirmationIndex.load()
+    open_rows = Dispute.objects.filter(state__in=OPEN_WORK_STATES, id__range=id_range)
+    if where is not None:
+        open_rows = open_rows.filter(where)
+    open_rows = open_rows.order_by("id").values_list(*_READ_FIELDS)
     pending = []
     for values in open_rows.iterator(chunk_size=chunk_size):
         report.checked += 1
         snapshot = _Snapshot(values)
         before = tuple(getattr(snapshot, f) for f in COMPARED_FIELDS)
-        apply_deadline(snapshot)
+        apply_deadline(snapshot, confirmations)
         after = tuple(getattr(snapshot, f) for f in COMPARED_FIELDS)
         if before == after:
             continue

@@ -11,10 +11,10 @@ from datetime import date, datetime
 
 from django.db.models import Q
 
-from calendar_rules import calendars, rules
+from calendar_rules import calendars, nacha, presentation, rules
 
 from .choices import Network, Party, Rail
-from .deadlines import current_deadline
+from .deadlines import current_layers
 from .history import KINDS, Described
 from .models import CaseEvent, Dispute, Transaction
 
@@ -42,6 +42,16 @@ def reason_family(dispute: Dispute) -> str:
         return f"{(reason.return_class or 'other').capitalize()} return"
     family = (reason.category or "").replace("_", " ").capitalize()
     return "" if family.lower() == reason.name.lower() else family
+
+
+def entry_mismatch(dispute: Dispute) -> str:
+    """NACHA: why the return code does not fit the returned entry's SEC code ("" when it fits).
+    A return that arrives in a file is flagged with this, never refused."""
+    if dispute.network != Network.NACHA:
+        return ""
+    return nacha.entry_mismatch(
+        dispute.reason_code, dispute.transaction.sec_code, on=dispute.received_on
+    )
 
 
 # --- the timeline ---------------------------------------------------------------------------
@@ -142,12 +152,13 @@ def _relation(dispute: Dispute, other: Dispute) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DeadlineRow:
-    kind: str  # internal, network, client_evidence
+    kind: str  # client_evidence, internal, cutoff, network
     label: str
     due: date
-    note: str
+    note: str  # the rule of this layer, in words
     relative: str = ""  # "in 6 days · 4 business days", "today", "3 days ago"
     past: bool = False
+    drives: bool = False  # the earliest date still ahead: it sets the urgency
 
 
 def relative_day(due: date, today: date) -> str:
@@ -161,25 +172,31 @@ def relative_day(due: date, today: date) -> str:
         business = calendars.FED.banking_days_between(today, due)
     except calendars.CalendarRangeError:  # a date past the banking calendar: days only
         return f"in {days} day{'s' if days != 1 else ''}"
-    return f"in {days} day{'s' if days != 1 else ''} · {business} business day" + (
+    return f"in {days} day{'s' if days != 1 else ''} · {business} banking day" + (
         "s" if business != 1 else ""
     )
 
 
 @dataclass
 class DeadlinePanel:
-    """The dispute's deadlines as the page explains them."""
+    """The dispute's deadlines as the page explains them: one row per layer."""
 
     rows: list[DeadlineRow] = field(default_factory=list)
     who_acts: str = ""
     waiting: bool = False
     explanation: str = ""
+    rule_label: str = ""  # "Visa 13.1 dispute response"
+    rule_anchor: str = ""  # the /rules/ page's anchor of the code
     rule_key: str = ""
     rules_version: str = ""
-    rule_note: str = ""
+    confidence: str = ""
+    confidence_words: str = ""
+    doubt: str = ""  # for a GK/open row no lead has confirmed, in words
+    confirmation: object = None  # RuleConfirmation in effect
     earliest_filing: date | None = None
     rules_moved_to: date | None = None  # today's tables give another network date
     return_verdict: object = None  # NACHA: calendar_rules.nacha.ReturnTimeliness
+    entry_warning: str = ""  # NACHA: the return code does not fit the entry
 
 
 def counterparty_name(dispute: Dispute) -> str:
@@ -187,31 +204,51 @@ def counterparty_name(dispute: Dispute) -> str:
 
 
 def deadline_panel(dispute: Dispute, today: date) -> DeadlinePanel:
-    """The stored deadline fields in words, plus what the rule table adds (its note, the
-    earliest filing date) and whether today's tables would give another date."""
+    """The stored deadline fields in words, layer by layer (network rule, processor or bank
+    cut-off, internal buffer, client evidence), how sure the rule is or who confirmed it, and
+    whether today's tables would give another date."""
     waiting = dispute.due_party == Party.COUNTERPARTY
     panel = DeadlinePanel(
         waiting=waiting,
         explanation=dispute.deadline_explanation,
         rule_key=dispute.deadline_rule,
         rules_version=dispute.rules_version,
+        entry_warning=entry_mismatch(dispute),
     )
     if dispute.due_party == Party.ASTRA:
         panel.who_acts = "Astra must respond"
     elif waiting:
         panel.who_acts = f"Waiting on {counterparty_name(dispute)}"
+    layers = _layers(dispute) if dispute.is_open and dispute.network_due else None
+    rows = _deadline_rows(dispute, waiting, layers)
+    ahead = [row for row in rows if row[2] >= today]
+    first = min(ahead, key=lambda row: row[2]) if dispute.is_open and ahead else None
     panel.rows = [
-        DeadlineRow(*row, relative=relative_day(row[2], today), past=row[2] < today)
-        for row in _deadline_rows(dispute, waiting)
+        DeadlineRow(
+            *row, relative=relative_day(row[2], today), past=row[2] < today, drives=row is first
+        )
+        for row in rows
     ]
-    if dispute.is_open and dispute.network_due:
-        _add_rule_details(dispute, panel)
+    if layers is not None:
+        _add_rule_details(dispute, panel, layers)
     if dispute.is_open:
         panel.return_verdict = dispute.return_timeliness()
     return panel
 
 
-def _deadline_rows(dispute: Dispute, waiting: bool) -> list[tuple[str, str, date, str]]:
+def _layers(dispute: Dispute):
+    try:
+        return current_layers(dispute)
+    except (rules.RuleLookupError, calendars.CalendarRangeError, OverflowError):
+        # A stored date the tables cannot count from (outside the banking calendar) adds nothing.
+        return None
+
+
+def _anchor_label(deadline) -> str:
+    return rules.network_table(deadline.network).anchors.get(deadline.anchor_event, "")
+
+
+def _deadline_rows(dispute: Dispute, waiting: bool, layers) -> list[tuple[str, str, date, str]]:
     rows = []
     if dispute.client_evidence_due:
         rows.append(
@@ -219,12 +256,25 @@ def _deadline_rows(dispute: Dispute, waiting: bool) -> list[tuple[str, str, date
                 "client_evidence",
                 "Client evidence due",
                 dispute.client_evidence_due,
-                "What we asked the client to send by",
+                "The date we asked the client to send evidence by",
             )
         )
     if dispute.internal_due and not waiting:
+        note = "Our target, before the network's date"
+        if layers is not None and layers.deadline.buffer_days:
+            buffer = layers.deadline.buffer_days
+            before = layers.cutoff.label.lower() if layers.cutoff_due else "network date"
+            note = f"{buffer} banking day{'s' if buffer != 1 else ''} before the {before}"
+        rows.append(("internal", "Internal target", dispute.internal_due, note))
+    if layers is not None and layers.cutoff_due and not waiting:
+        cutoff = layers.cutoff
         rows.append(
-            ("internal", "Internal due", dispute.internal_due, "Our target, before the network's")
+            (
+                "cutoff",
+                cutoff.label,
+                layers.cutoff_due,
+                f"{cutoff.window_text} from the {_anchor_label(layers.deadline)} · {cutoff.source}",
+            )
         )
     if dispute.network_due:
         if waiting:
@@ -232,19 +282,25 @@ def _deadline_rows(dispute: Dispute, waiting: bool) -> list[tuple[str, str, date
             note = "Their silence after this date is our win"
         else:
             label, note = "Network due", "Last day the network accepts our response"
+        if layers is not None:
+            d = layers.deadline
+            unit = f"{d.day_unit} day{'s' if d.days != 1 else ''}"
+            note = f"{d.label}: {d.days} {unit} from the {_anchor_label(d)}"
+            if d.overridden:
+                note += " (window set for Astra)"
         rows.append(("network", label, dispute.network_due, note))
     return rows
 
 
-def _add_rule_details(dispute: Dispute, panel: DeadlinePanel) -> None:
-    try:
-        deadline = current_deadline(dispute)
-    except (rules.RuleLookupError, calendars.CalendarRangeError, OverflowError):
-        # A stored date the tables cannot count from (outside the banking calendar) adds nothing.
-        return
-    if deadline is None:
-        return
-    panel.rule_note = deadline.note
+def _add_rule_details(dispute: Dispute, panel: DeadlinePanel, layers) -> None:
+    deadline = layers.deadline
+    panel.rule_label = deadline.label
+    panel.rule_anchor = presentation.anchor_id(deadline.network, deadline.rule_key.split(":")[1])
+    panel.confidence = deadline.confidence
+    panel.confidence_words = presentation.confidence_words(deadline.confidence)
+    panel.confirmation = layers.confirmation
+    if layers.confirmation is None:
+        panel.doubt = presentation.DOUBTS.get(deadline.confidence, "")
     panel.earliest_filing = deadline.earliest_filing_date
     if deadline.network_due != dispute.network_due:
         panel.rules_moved_to = deadline.network_due

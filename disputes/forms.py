@@ -77,6 +77,12 @@ class TransitionForm(forms.Form):
                 widget=forms.NumberInput(attrs={"step": "0.01"}),
                 help_text="Leave empty for the full disputed amount",
             )
+        if spec["name"] == "claim" and dispute.assignee_id:
+            # Someone holds it: say who, and make taking it over a deliberate act.
+            self.fields["take_over"] = forms.BooleanField(
+                label=f"Take it over from {person_name(dispute.assignee)}",
+                help_text=f"{person_name(dispute.assignee)} is working on it now.",
+            )
         self.order_fields(["version", "on", "code", "assignee", "recovered_amount", "comment"])
 
     def clean_on(self):

@@ -367,7 +367,8 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             return None
 
     def urgency(self, today: date) -> "Urgency":
-        """How pressing the dispute is, in words and a level the pages colour by."""
+        """How pressing the dispute is, in a few words that fit one line of the queue ("3 days
+        overdue", "Due today", "2 banking days") and a level the pages colour by."""
         if not self.is_open:
             return Urgency(self.get_outcome_display() or "Closed", "none")
         if (
@@ -375,29 +376,28 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             and self.client_evidence_due is not None
             and self.client_evidence_due < today
         ):
-            return Urgency("Past evidence deadline", "overdue")
+            return Urgency("Evidence overdue", "overdue")
         if self.internal_due is None or self.network_due is None:
             return Urgency("No network clock", "none")
         on = f"{self.network_due:%b} {self.network_due.day}"
         if self.due_party == Party.COUNTERPARTY:
-            who = "RDFI" if self.network == Network.NACHA else "issuer"
+            who = "RDFI" if self.network == Network.NACHA else "Issuer"
             if self.network_due < today:
                 # Their silence is usually our win, but someone has to record it.
-                return Urgency(f"{who.capitalize()} window closed {on} · record outcome", "near")
-            return Urgency(f"Waiting on {who} until {on}", "waiting")
+                return Urgency(f"{who} window closed", "near")
+            return Urgency(f"Waiting until {on}", "waiting")
         if self.network_due < today:
-            return Urgency("Past network deadline", "overdue")
+            return Urgency("Missed network date", "overdue")
         if self.internal_due < today:
-            days = (self.network_due - today).days
-            when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
-            return Urgency(f"Past internal · network due {when}", "overdue")
+            late = (today - self.internal_due).days
+            return Urgency(f"{late} day{'s' if late != 1 else ''} overdue", "overdue")
         if self.internal_due == today:
             return Urgency("Due today", "today")
         try:
             left = calendars.FED.banking_days_between(today, self.internal_due)
         except calendars.CalendarRangeError:  # past the banking calendar: far off
             return Urgency(f"Due {self.internal_due:%b} {self.internal_due.day}", "ok")
-        noun = "business day" if left == 1 else "business days"
+        noun = "banking day" if left == 1 else "banking days"
         level = "soon" if left < 2 else "near" if left <= 5 else "ok"
         return Urgency(f"{left} {noun}", level)
 
@@ -447,5 +447,6 @@ class CalendarFeed(models.Model):
         return deleted
 
 
-# The case history lives in its own package; its model belongs to this app.
+# Models of the feature packages belong to this app.
+from .confirmed_rules.models import RuleConfirmation  # noqa: E402, F401
 from .history.models import CaseEvent  # noqa: E402, F401

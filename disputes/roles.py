@@ -8,6 +8,7 @@ VIEW = [
     "disputes.view_transaction",
     "disputes.view_dispute",
     "disputes.view_caseevent",
+    "disputes.view_ruleconfirmation",
 ]
 
 ROLE_PERMISSIONS = {
@@ -33,6 +34,7 @@ ROLE_PERMISSIONS = {
         "disputes.view_reports",
         "disputes.verify_audit",
         "disputes.unlock_logins",
+        "disputes.confirm_rules",
     ],
     "customer_success": [
         *VIEW,

@@ -36,6 +36,7 @@ from .model import (
     NETWORKS,
     RETURN_CLASSES,
     ROLLS,
+    SEC_CODES,
     WAIT_FROM,
     ReasonCode,
     RuleTableError,
@@ -92,6 +93,8 @@ CODE_KEYS = {
     "prearbitration_optional",
     "return_class",
     "wsud_required",
+    "entry_sec_codes",
+    "other_entry_code",
     "reinitiable",
     "effective_from",
     "effective_to",
@@ -499,6 +502,10 @@ class _TableReader(Checks, NachaPolicies):
             ),
             return_class=return_class,
             wsud_required=self.flag(spec.get("wsud_required", False), f"{key}.wsud_required"),
+            entry_sec_codes=self.sec_codes(spec.get("entry_sec_codes"), f"{key}.entry_sec_codes"),
+            other_entry_code=self.optional_text(
+                spec.get("other_entry_code"), f"{key}.other_entry_code"
+            ),
             reinitiable=self.flag(spec.get("reinitiable", False), f"{key}.reinitiable"),
             effective_from=effective_from,
             effective_to=effective_to,
@@ -509,6 +516,20 @@ class _TableReader(Checks, NachaPolicies):
             note=self.optional_text(spec.get("note"), f"{key}.note"),
             stages=stages,
         )
+
+    def sec_codes(self, value, key: str) -> tuple[str, ...]:
+        """The SEC codes of the entries a Nacha code may return (empty: any entry)."""
+        if value is None:
+            return ()
+        if self.network != "nacha":
+            self.fail(key, "only Nacha codes name SEC codes")
+        if not isinstance(value, list) or not value:
+            self.fail(key, "must be a non-empty list of SEC codes")
+        for i, code in enumerate(value):
+            if code not in SEC_CODES:
+                known = ", ".join(SEC_CODES)
+                self.fail(f"{key}[{i}]", f"unknown SEC code {code!r} (known: {known})")
+        return tuple(value)
 
 
 def _overlap(a: ReasonCode, b: ReasonCode) -> bool:

@@ -12,6 +12,7 @@ DAY_UNITS = ("calendar", "banking")
 ACTORS = ("issuer", "acquirer", "RDFI", "ODFI")
 RETURN_CLASSES = ("unauthorized", "administrative", "other", "dishonored", "contested")
 ROLLS = ("next_banking_day",)
+SEC_CODES = ("PPD", "CCD", "CTX", "CBR", "WEB", "TEL", "ARC", "BOC", "POP", "RCK", "IAT", "XCK")
 WAIT_FROM = ("anchor", "alt_date")
 
 
@@ -83,6 +84,10 @@ class ReasonCode:
     source_keys: tuple[str, ...]
     note: str
     stages: tuple[str, ...]
+    # Nacha: the SEC codes of the entries this code may return (empty: any entry), and the code
+    # to use instead on any other entry (R11 on a CCD entry is an R29).
+    entry_sec_codes: tuple[str, ...] = ()
+    other_entry_code: str = ""
 
     @property
     def is_legacy(self) -> bool:
@@ -90,6 +95,14 @@ class ReasonCode:
 
     def in_force(self, on: date | None) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
+
+    def fits_entry(self, sec_code: str) -> bool:
+        """Whether this code may return an entry of ``sec_code`` (unknown entry: yes)."""
+        return not (self.entry_sec_codes and sec_code) or sec_code in self.entry_sec_codes
+
+    def wsud_applies(self, sec_code: str) -> bool:
+        """A WSUD exists for this return: the code needs one and the entry is of its kind."""
+        return self.wsud_required and self.fits_entry(sec_code)
 
 
 @dataclass(frozen=True, slots=True)

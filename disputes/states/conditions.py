@@ -67,8 +67,9 @@ def dishonor_deadline(dispute):
 
 
 def requires_wsud(dispute) -> bool:
-    """A WSUD copy exists only for the codes that need one (R05, R07, R10, R11, R37, R51, R53)."""
-    return is_nacha(dispute) and dispute.reason.wsud_required
+    """A WSUD copy exists only for the codes that need one (R05, R07, R10, R11, R37, R51, R53),
+    on the entries those codes are for (R10 on a consumer entry, R05 on a corporate one)."""
+    return is_nacha(dispute) and dispute.reason.wsud_applies(dispute.transaction.sec_code)
 
 
 def reinitiation(dispute) -> nacha.Reinitiation:

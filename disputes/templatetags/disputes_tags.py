@@ -40,3 +40,34 @@ def urgency(dispute, today):
     """The dispute's urgency as a coloured label with its words (never colour alone)."""
     level = dispute.urgency(today)
     return format_html('<span class="urgency urgency-{}">{}</span>', level.level, level.label)
+
+
+@register.filter
+def role_label(group_name):
+    """ "ops_lead" → "Ops lead": role names in words."""
+    from ..roles import ROLE_LABELS
+
+    label = ROLE_LABELS.get(group_name, str(group_name).replace("_", " ").capitalize())
+    return label.split(" (")[0]
+
+
+@register.filter
+def lookup(mapping, key):
+    """``mapping[key]`` in a template (None when absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def person(user):
+    """A user's display name: full name, else the login."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def stage_words(stage):
+    """ "pre_arbitration_response" → "pre-arbitration response"."""
+    from calendar_rules.deadlines import stage_words as words
+
+    return words(str(stage))

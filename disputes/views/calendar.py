@@ -54,12 +54,12 @@ def calendar(request):
     filters = form.filters()
     view, anchor = form.view_and_date(today)
     the_period = calendar_selectors.period(view, _in_range(anchor, today))
+    scoped = calendar_selectors.scoped_disputes(request.user, filters)
     deadlines = calendar_selectors.deadlines_by_day(
-        calendar_selectors.scoped_disputes(request.user, filters),
-        the_period.start,
-        the_period.end,
-        per_day=PER_DAY[view],
+        scoped, the_period.start, the_period.end, per_day=PER_DAY[view]
     )
+    shows_today = the_period.start <= today <= the_period.end
+    overdue = calendar_selectors.overdue_count(scoped, today) if shows_today else 0
     feed = CalendarFeed.objects.filter(user=request.user).first()
     context = {
         "form": form,
@@ -67,6 +67,9 @@ def calendar(request):
         "period": the_period,
         "weeks": calendar_selectors.calendar_weeks(the_period, deadlines, today),
         "today": today,
+        "overdue": overdue,
+        "overdue_cap": 1000,
+        "overdue_url": _overdue_url(filters),
         "filter_query": _query(form),
         "nav": {
             "previous": _query(form, view=view, date=the_period.previous.isoformat()),
@@ -94,22 +97,54 @@ def day(request, day):
         raise Http404("Not a date.")
     form = _filter_form(request)
     filters = form.filters()
-    deadlines = calendar_selectors.deadlines_by_day(
-        calendar_selectors.scoped_disputes(request.user, filters),
-        the_day,
-        the_day,
-        per_day=DAY_LIST_LIMIT,
-    ).get(the_day, calendar_selectors.DayDeadlines())
+    page_number = _page_number(request.GET.get("page"))
+    rows, total = calendar_selectors.day_page(
+        calendar_selectors.scoped_disputes(request.user, filters), the_day, page_number
+    )
+    size = calendar_selectors.DAY_PAGE_SIZE
+    pages = max(1, -(-total // size))
+    here = _query(form)
     context = {
         "form": form,
         "day": the_day,
-        "deadlines": deadlines,
-        "more": deadlines.total - len(deadlines.entries),
+        "rows": rows,
+        "total": total,
+        "page_number": page_number,
+        "pages": pages,
+        "first_shown": (page_number - 1) * size + 1 if rows else 0,
+        "last_shown": (page_number - 1) * size + len(rows),
+        "previous_query": _page_query(here, page_number - 1) if page_number > 1 else None,
+        "next_query": _page_query(here, page_number + 1) if page_number < pages else None,
         "closure": calendars.FED.closure_name(the_day),
         "today": business_today(),
         "back_query": _query(form, view="week", date=the_day.isoformat()),
+        "claim_url": reverse("disputes:queue_claim"),
+        "can_claim": request.user.has_perm("disputes.claim_dispute"),
+        "here": request.get_full_path(),
     }
     return render(request, "disputes/calendar_day.html", context)
+
+
+def _page_number(value) -> int:
+    try:
+        return max(1, min(int(value), 10_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _page_query(query: str, page: int) -> str:
+    return f"{query}&page={page}" if query else f"page={page}"
+
+
+def _overdue_url(filters: dict) -> str:
+    """The queue's overdue view with the calendar's filters that the queue shares."""
+    params = {"due": "overdue"}
+    if filters.get("network"):
+        params["network"] = filters["network"]
+    assignee = filters.get("assignee")
+    if assignee in ("me", "unassigned"):
+        params["assignee"] = assignee
+    return f"{reverse('disputes:queue')}?{urlencode(params)}"
 
 
 # --- the feed -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from calendar_rules import calendars
+from calendar_rules.presentation import confidence_words
 
 from .. import detail_selectors, selectors, services
 from ..choices import Outcome, Party, Stage, WorkState
@@ -56,6 +57,10 @@ def _presented(spec: dict, dispute) -> dict:
         if spec.get("party") == Party.COUNTERPARTY:
             who = detail_selectors.counterparty_name(dispute)
             effect = f"Records a move by {who}. {effect}"
+    elif spec["name"] == "claim" and dispute.assignee_id:
+        holder = detail_selectors.display_name(dispute.assignee)
+        group, effect = "work", f"{holder} holds this dispute: claiming takes it over from them."
+        spec = {**spec, "label": f"Take over from {holder}"}
     elif spec["name"] == "claim":
         group, effect = "work", "Assigns the dispute to you."
     elif spec["name"] == "assign":
@@ -95,6 +100,7 @@ def _render(request, dispute, *, status=200, bound=None, error=None, note_form=N
         "today": today,
         "reason": dispute.reason,
         "reason_family": detail_selectors.reason_family(dispute),
+        "reason_confidence": confidence_words(dispute.reason.confidence),
         "deadline": detail_selectors.deadline_panel(dispute, today),
         "transition_forms": _transition_forms(dispute, user, today, bound=bound),
         "error": error,
@@ -161,10 +167,13 @@ def _transition(request, dispute, act):
 def _why_not_offered(dispute, user, name, posted_version):
     """For a post whose input did not validate: the refusal the service would give if the act
     is not one this user may take now, so that a refusal is not reported as a missing field.
-    None when it is on offer (the form's errors are then the answer)."""
+    None when it is on offer (the form's errors are then the answer). Stale first: what changed
+    may be why the form no longer fits (a claim that now needs "take it over")."""
+    version = int(posted_version) if str(posted_version or "").isdigit() else None
+    if version != dispute.version:
+        return services.StaleDispute(dispute)
     if any(spec["name"] == name for spec in _offered(dispute, user)):
         return None
-    version = int(posted_version) if str(posted_version or "").isdigit() else None
     return services.why_not(dispute=dispute, name=name, actor=user, expected_version=version)
 
 

@@ -19,6 +19,7 @@ from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
@@ -45,10 +46,11 @@ SELECTS = ("network", "rail", "client", "stage", "state", "assignee", "due")
 PAGE_KEYS = ("sort", "size")
 CURSOR_KEYS = ("after", "before")
 
-# (label, sort, CSS class). Urgency and internal due sort the same way; received and the
-# other sorts the URL accepts are in disputes.filters.SORTS.
+# (label, sort, CSS class). Urgency follows the internal due date, so only that column sorts
+# (one arrow at a time); received and the other sorts the URL accepts are in
+# disputes.filters.SORTS.
 COLUMNS = (
-    ("Urgency", "due", "col-urgency"),
+    ("Urgency", "", "col-urgency"),
     ("Case", "case", "col-case"),
     ("Network", "network", "col-network"),
     ("Reason", "reason", "col-reason"),
@@ -61,7 +63,13 @@ COLUMNS = (
     ("Network due", "network_due", "col-date"),
 )
 # The work state, as short as a dense row needs it (the dispute page says it in full).
-STATE_SHORT = {WorkState.SUBMITTED: "Submitted", WorkState.READY_TO_SUBMIT: "Ready"}
+STATE_SHORT = {
+    WorkState.SUBMITTED: "Submitted",
+    WorkState.READY_TO_SUBMIT: "Ready",
+    WorkState.AWAITING_EVIDENCE: "Awaiting client",
+}
+# The rail beside the network's badge, short ("Visa Direct" under a VISA badge is "Direct").
+RAIL_SHORT = {Rail.VISA_DIRECT: "Direct", Rail.MASTERCARD_MOVE: "Move"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,7 @@ def present(dispute: Dispute, today, user) -> QueueRow:
         network_label=NETWORK_LABELS.get(dispute.network, dispute.network),
         rail_label=""
         if dispute.rail in PLAIN_RAILS
-        else RAIL_LABELS.get(dispute.rail, dispute.rail),
+        else RAIL_SHORT.get(dispute.rail) or RAIL_LABELS.get(dispute.rail, dispute.rail),
         urgency_label=dispute.urgency(today).label,
         stage_label=STAGE_LABELS.get(dispute.stage, dispute.stage),
         state_label=STATE_SHORT.get(dispute.state) or STATE_LABELS.get(dispute.state, ""),
@@ -159,6 +167,9 @@ def _sort_headers(params: QueueFilter) -> list[dict]:
     current = params.sort
     headers = []
     for label, key, css in COLUMNS:
+        if not key:
+            headers.append({"label": label, "css": css, "aria_sort": "", "url": "", "arrow": ""})
+            continue
         state = "ascending" if current == key else "descending" if current == f"-{key}" else ""
         next_sort = f"-{key}" if state == "ascending" else key
         headers.append(
@@ -271,7 +282,13 @@ def _search_all_url(params: QueueFilter) -> str:
 
 
 def _back(request):
-    """Back to the queue the form was posted from, with the same filters and page."""
+    """Back to the queue the form was posted from, with the same filters and page (or to the
+    calendar day list a claim was made from)."""
+    calendar_page = request.POST.get("next", "")
+    if calendar_page.startswith("/calendar/") and url_has_allowed_host_and_scheme(
+        calendar_page, allowed_hosts=None
+    ):
+        return redirect(calendar_page)
     given = QueryDict(request.POST.get("return_to", ""))
     allowed = set(QueueFilter.base_filters) | set(PAGE_KEYS) | set(CURSOR_KEYS)
     query = urlencode([(k, v) for k, v in given.items() if k in allowed and v])
@@ -376,8 +393,17 @@ def _assign_result(request, ids, notice, level, *, refusals):
     if request.htmx:
         cases = dict(Dispute.objects.filter(pk__in=ids).values_list("pk", "case_id"))
         refused = [(cases.get(pk, f"#{pk}"), why) for pk, why in refusals]
+        # The views' counts and the matched count change with an assignment: redraw them.
+        params = queue_filter(request, QueryDict(request.POST.get("return_to", "")))
+        views, matched = _views(request, params)
+        counts = {"views": views, "matched": matched, "count_cap": selectors.COUNT_CAP}
         return _render_rows(
-            request, ids, notice=notice, level=level, template=NOTICE, extra={"refused": refused}
+            request,
+            ids,
+            notice=notice,
+            level=level,
+            template=NOTICE,
+            extra={"refused": refused, **counts},
         )
     refused_ids = [pk for pk, _why in refusals]
     cases = dict(Dispute.objects.filter(pk__in=refused_ids).values_list("pk", "case_id"))

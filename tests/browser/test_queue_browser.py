@@ -163,3 +163,23 @@ def test_demo_queue_screenshot_fits_1440_wide(log_in, site, screenshot):
     popover = page.locator(".queue-more-body").bounding_box()
     assert popover["x"] + popover["width"] <= 1440
     screenshot("queue-more-filters")
+
+
+def test_the_queue_fits_1280_px_with_both_due_dates_and_one_line_urgency(log_in, site, lead):
+    make_dispute(network=Network.MASTERCARD, amount="1234567.89")
+    make_dispute(network=Network.NACHA)
+    page = log_in(lead)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{site.url}/disputes/")
+    expect(rows(page)).to_have_count(2)
+    table = page.locator(".queue-scroll")
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth")
+    for cell in rows(page).locator("td.col-date").all():
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1280
+    heights = (
+        rows(page)
+        .locator("td.col-urgency .urgency")
+        .evaluate_all("els => els.map(el => el.getClientRects().length)")
+    )
+    assert heights and all(lines == 1 for lines in heights)

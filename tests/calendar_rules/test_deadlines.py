@@ -110,18 +110,34 @@ def test_legacy_code_deadline_records_the_current_rule():
     assert (d.code, d.rule_key) == ("4855", "mastercard:4853:chargeback")
 
 
-def test_gk_figure_is_flagged_in_the_explanation():
-    d = deadlines.compute(
-        network="visa", code="13.1", stage="pre_arbitration", anchor=D("2026-03-03")
-    )
-    assert d.explanation.endswith("[GK figure: verify against the rule book]")
-
-
-def test_open_figure_is_flagged_in_the_explanation():
+def test_explanation_names_the_rule_and_dates_not_the_tables_doubt():
     d = deadlines.compute(
         network="mastercard", code="4853", stage="arbitration", anchor=D("2026-03-03")
     )
-    assert d.explanation.endswith("[open figure: see the rule's note]")
+    assert d.confidence == "open"
+    assert d.explanation == (
+        "Mastercard 4853 arbitration: 45 calendar days from the pre-arbitration response date "
+        "2026-03-03 → 2026-04-17; internal buffer 2 business days → 2026-04-15"
+    )
+
+
+def test_a_window_set_for_astra_replaces_the_tables_and_says_so():
+    d = deadlines.compute(
+        network="mastercard",
+        code="4853",
+        stage="arbitration",
+        anchor=D("2026-03-03"),
+        window_days=30,
+    )
+    assert (d.network_due, d.days, d.overridden) == (D("2026-04-02"), 30, True)
+    assert "30 calendar days (window set for Astra)" in d.explanation
+
+
+def test_a_window_set_for_astra_makes_an_unpublished_window_countable():
+    d = deadlines.compute(
+        network="nacha", code="R90", stage="return", anchor=D("2028-03-17"), window_days=2
+    )
+    assert d.network_due == D("2028-03-21")
 
 
 def test_deadline_carries_rule_metadata():
@@ -358,7 +374,7 @@ def test_code_not_in_force_on_the_anchor_date():
 
 
 def test_r90_return_deadline_is_refused_with_a_clear_message():
-    with pytest.raises(rules.WindowNotPublished, match=r"R90 .*does not publish"):
+    with pytest.raises(rules.WindowNotPublished, match=r"R90 .*not yet published"):
         deadlines.compute(network="nacha", code="R90", stage="return", anchor=D("2028-03-17"))
 
 

@@ -93,7 +93,7 @@ def test_r90_return_timeliness_is_undetermined_and_says_why():
     result = nacha.check_return_timeliness(
         "R90", original_settlement=D("2028-04-03"), return_settlement=D("2028-04-05")
     )
-    assert result.status == "undetermined" and "does not publish" in result.explanation
+    assert result.status == "undetermined" and "not yet published" in result.explanation
 
 
 def test_r90_before_its_effective_date_is_refused():

@@ -44,7 +44,7 @@ MC_LEGACY = {
     "4841": "4853",
     "4854": "4853",
     "4855": "4853",
-    "4859": "4853",
+    "4859": "4834",  # ATM disputes are 4834's; the sub-type is not in the feed
     "4860": "4853",
 }
 NACHA_CODES = (
@@ -246,14 +246,18 @@ def test_open_rows_explain_themselves_in_a_note():
 @pytest.mark.parametrize(
     ("network", "code", "stage", "confidence"),
     [
-        ("visa", "12.7", "dispute", "open"),
-        ("visa", "13.1", "pre_arbitration", "GK"),
+        # The source check of December 2026 settled these ...
+        ("visa", "12.7", "dispute", "secondary"),
+        ("visa", "13.1", "pre_arbitration", "secondary"),
+        ("mastercard", "4853", "pre_arbitration", "secondary"),
+        ("mastercard", "4808", "chargeback", "secondary"),
+        ("nacha", "R05", "wsud_copy", "verified"),
+        ("nacha", "R10", "authorization_proof", "verified"),
+        # ... and left these open: they need the licensed rule books.
         ("visa", "10.4", "pre_arbitration", "GK"),
         ("visa", "10.4", "arbitration", "GK"),
         ("visa", "10.4", "pre_arbitration_response", "verified"),
         ("mastercard", "4853", "arbitration", "open"),
-        ("mastercard", "4853", "pre_arbitration", "GK"),
-        ("mastercard", "4808", "chargeback", "GK"),
         ("nacha", "R80", "return", "GK"),
     ],
 )

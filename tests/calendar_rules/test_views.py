@@ -29,7 +29,10 @@ def test_rule_table_lists_every_network(logged_in):
 def test_rule_table_shows_windows_with_source_and_confidence(logged_in):
     response = logged_in.get(reverse("calendar_rules:table"))
     html = response.content.decode()
-    assert "dispute_response" in html and "S-CHARGEFLOW" in html and "badge badge-GK" in html
+    assert "Dispute response" in html and "S-CHARGEFLOW" in html
+    assert "Not confirmed by a source" in html and "badge-GK" in html
+    assert 'id="visa-13.1"' in html  # an anchor per code
+    assert ">GK<" not in html and "dispute_response<" not in html
 
 
 @pytest.mark.django_db
@@ -61,3 +64,12 @@ def test_rule_table_states_the_conventions(logged_in):
 def test_rule_table_shows_the_rules_version(logged_in):
     response = logged_in.get(reverse("calendar_rules:table"))
     assert rules.rules_version() in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_rule_table_finds_a_code_by_its_start_or_name(logged_in):
+    response = logged_in.get(reverse("calendar_rules:table"), {"q": "48"})
+    codes = {row.code for s in response.context["sections"] for row in s.rows}
+    assert codes and all(code.startswith("48") for code in codes)
+    by_name = logged_in.get(reverse("calendar_rules:table"), {"q": "frozen"})
+    assert {row.code for s in by_name.context["sections"] for row in s.rows} == {"R16"}

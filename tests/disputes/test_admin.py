@@ -110,3 +110,37 @@ def test_the_admin_refuses_an_unknown_reason_code(admin_client):
     assert response.status_code == 200
     assert "99.9" in response.content.decode()
     assert not Dispute.objects.filter(case_id="ADMIN-2").exists()
+
+
+def test_a_typed_in_return_whose_code_does_not_fit_its_entry_is_kept_with_a_warning(
+    admin_client,
+):
+    from django.contrib.messages import get_messages
+
+    from disputes.choices import Rail, ReferenceKind, TransactionType
+
+    txn = TransactionFactory(
+        rail=Rail.ACH,
+        transaction_type=TransactionType.ACH_DEBIT,
+        reference_kind=ReferenceKind.TRACE_NUMBER,
+        sec_code="CCD",
+    )
+    today = business_today().isoformat()
+    response = admin_client.post(
+        reverse("admin:disputes_dispute_add"),
+        {
+            "network": "nacha",
+            "case_id": "ADMIN-R11",
+            "client": txn.client_id,
+            "transaction": txn.pk,
+            "reason_code": "R11",
+            "amount": "40.00",
+            "currency": "USD",
+            "received_on": today,
+            "stage_started_on": today,
+        },
+    )
+    assert response.status_code == 302
+    assert Dispute.objects.filter(case_id="ADMIN-R11").exists()
+    warnings = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("the return code is R29" in text for text in warnings)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from calendar_rules import calendars
 from disputes import calendar_selectors
 from disputes.choices import WorkState
-from disputes.models import CalendarFeed, business_today
+from disputes.models import CalendarFeed, Dispute, business_today
 from tests.factories import ClientFactory, UserFactory, act, open_dispute
 
 pytestmark = pytest.mark.django_db
@@ -234,8 +234,8 @@ def test_the_calendar_costs_a_fixed_number_of_queries(
         open_dispute(stage_started_on=started - timedelta(days=index % 5))
     client.force_login(agent)
     # session, user, permissions ×2, clients and people (filters), deadlines counted per day
-    # and the first of each day (×2 kinds), the feed, groups (top bar)
-    with django_assert_max_num_queries(12):
+    # and the first of each day (×2 kinds), overdue carried to today, the feed, groups (top bar)
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("calendar:view"), {"view": view})
     assert response.status_code == 200
 
@@ -407,3 +407,40 @@ def test_the_feed_costs_a_fixed_number_of_queries(client, agent, django_assert_m
     with django_assert_max_num_queries(5):
         response = client.get(feed_url(feed))
     assert response.content.decode().count("BEGIN:VEVENT") == 20
+
+
+# --- overdue carried onto today, past days, the day list ---------------------------------------
+
+
+def test_overdue_deadlines_are_carried_onto_today_and_past_days_are_shaded(client, agent):
+    late = open_dispute(stage_started_on=business_today() - timedelta(days=40))
+    assert late.internal_due < business_today()
+    client.force_login(agent)
+    html = client.get(reverse("calendar:view")).content.decode()
+    assert "1 overdue, carried to today" in html and "/disputes/?due=overdue" in html
+    if business_today().day > 1:
+        assert " past" in html
+
+
+def test_the_day_list_pages_and_shows_assignee_state_and_a_claim_button(
+    client, agent, agent2, monkeypatch
+):
+    monkeypatch.setattr(calendar_selectors, "DAY_PAGE_SIZE", 2)
+    started = business_today() - timedelta(days=1)
+    disputes = [open_dispute(stage_started_on=started) for _ in range(3)]
+    act(dispute_id=disputes[0].pk, name="claim", actor=agent2, assignee=agent2)
+    day = Dispute.objects.get(pk=disputes[1].pk).internal_due.isoformat()
+    client.force_login(agent)
+    first = client.get(reverse("calendar:day", args=[day])).content.decode()
+    assert "1–2 of 3" in first and "page=2" in first
+    assert (agent2.get_full_name() or agent2.username) in first and "In review" in first
+    assert 'aria-label="Claim ' in first
+    second = client.get(reverse("calendar:day", args=[day]), {"page": "2"}).content.decode()
+    assert "3–3 of 3" in second
+    here = reverse("calendar:day", args=[day])
+    response = client.post(
+        reverse("disputes:queue_claim"),
+        {"claim": disputes[2].pk, f"version-{disputes[2].pk}": disputes[2].version, "next": here},
+    )
+    assert response.status_code == 302 and response["Location"] == here
+    assert Dispute.objects.get(pk=disputes[2].pk).assignee == agent

@@ -45,8 +45,10 @@ def test_the_header_shows_reason_deadlines_rule_and_urgency(client, agent):
     assert "Collaboration flow" in html
     assert "$125.00" in html
     assert dispute.client.name in html
-    assert "Internal due" in html and "Network due" in html
-    assert dispute.deadline_rule in html and dispute.rules_version in html
+    assert "Internal target" in html and "Network due" in html
+    assert "Visa 13.1 dispute response" in html and dispute.rules_version in html
+    assert "Card processor cut-off" in html  # 18 days before Visa's 30
+    assert "Earliest: sets the urgency" in html
     assert dispute.deadline_explanation.split(" → ")[0] in html
     assert "Astra must respond" in html
     assert dispute.urgency(business_today()).label in html
@@ -447,8 +449,9 @@ def test_the_page_costs_a_fixed_number_of_queries(
     client.force_login(lead)
     url = reverse("disputes:detail", args=[dispute.pk])
     # session, user, permissions ×2, dispute, audit rows, notes, related disputes, groups
-    # (top bar), assignable users: the same with 5 or 500 notes and related disputes
-    with django_assert_max_num_queries(10):
+    # (top bar), assignable users, confirmed rules, assignees' names: the same with 5 or 500
+    # notes and related disputes
+    with django_assert_max_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200
 

@@ -145,7 +145,7 @@ def test_row_shows_urgency_reason_name_money_people_and_both_due_dates(client, a
         state=WorkState.IN_REVIEW,
     )
     html = get(client, agent).content.decode()
-    assert "2 business days" in html and "urgency-near" in html
+    assert "2 banking days" in html and "urgency-near" in html
     assert "13.1" in html and selectors.reason_short_name("visa", "13.1") in html
     assert "€1,234.50" in html
     assert agent2.get_full_name() in html
@@ -161,7 +161,7 @@ def test_past_client_evidence_deadline_reads_past_evidence_deadline_not_expired(
         assignee=agent,
     )
     html = get(client, agent).content.decode()
-    assert "Past evidence deadline" in html
+    assert "Evidence overdue" in html
     assert "Expired" not in html
 
 
@@ -467,7 +467,19 @@ def test_column_headers_link_to_their_sort_and_mark_the_current_one(client, agen
     html = get(client, agent, sort="amount", network="visa").content.decode()
     assert 'aria-sort="ascending"><a href="/disputes/?network=visa&amp;sort=-amount"' in html
     assert 'href="/disputes/?network=visa&amp;sort=client"' in html
-    assert html.count('aria-sort="none"') == len(COLUMNS) - 1
+    sortable = [column for column in COLUMNS if column[1]]
+    assert html.count('aria-sort="none"') == len(sortable) - 1
+
+
+@pytest.mark.django_db
+def test_one_sort_arrow_at_a_time(client, agent):
+    make_dispute()
+    html = get(client, agent, network="visa").content.decode()  # sorted by due date
+    assert (
+        html.count('<span aria-hidden="true">↑</span>')
+        + html.count('<span aria-hidden="true">↓</span>')
+        == 1
+    )
 
 
 # --- views -----------------------------------------------------------------------------------

@@ -241,3 +241,33 @@ def test_a_claim_with_a_missing_or_malformed_version_is_refused(client, agent):
         client.post(CLAIM, data)
         dispute.refresh_from_db()
         assert dispute.assignee is None, version
+
+
+@pytest.mark.django_db
+def test_htmx_assign_redraws_the_view_counts_and_the_matched_count(client, lead, agent):
+    disputes = [open_dispute() for _ in range(3)]
+    response = assign(
+        client, lead, disputes[:2], assignee=agent, return_to="assignee=unassigned", **HTMX
+    )
+    html = response.content.decode()
+    assert 'aria-label="Queue views" hx-swap-oob="true"' in html
+    # One dispute is still unassigned: the current view's count says so.
+    assert '<span id="queue-matched-count" hx-swap-oob="true">1 dispute</span>' in html
+
+
+@pytest.mark.django_db
+def test_taking_over_a_dispute_someone_holds_names_them_and_asks_to_confirm(client, agent, agent2):
+    dispute = open_dispute()
+    got_there_first(dispute, agent2)
+    dispute.refresh_from_db()
+    client.force_login(agent)
+    page = client.get(reverse("disputes:detail", args=[dispute.pk])).content.decode()
+    holder = agent2.get_full_name() or agent2.username
+    assert f"Take over from {holder}" in page and f"{holder} holds this dispute" in page
+    url = reverse("disputes:transition", args=[dispute.pk, "claim"])
+    refused = client.post(url, {"version": dispute.version})
+    assert refused.status_code == 422
+    assert Dispute.objects.get(pk=dispute.pk).assignee == agent2
+    taken = client.post(url, {"version": dispute.version, "take_over": "on"})
+    assert taken.status_code == 302
+    assert Dispute.objects.get(pk=dispute.pk).assignee == agent

@@ -36,7 +36,7 @@ def test_seed_demo_covers_every_network_rail_and_state_with_intact_chains(capsys
     call_command("seed_demo", disputes=1500, seed=7)
     out = capsys.readouterr().out
     assert "Seeded 1,500 disputes" in out
-    assert "ops_agent" in out and "agent" in out
+    assert "Ops agent" in out and "agent" in out
     assert set(Dispute.objects.values_list("network", flat=True)) == set(Network.values)
     assert {Rail.CARD, Rail.VISA_DIRECT, Rail.MASTERCARD_MOVE, Rail.ACH} <= set(
         Dispute.objects.values_list("rail", flat=True)

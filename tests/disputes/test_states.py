@@ -397,10 +397,10 @@ def test_a_return_in_time_is_timely_and_card_disputes_have_no_verdict():
     ("internal", "network", "party", "label", "level"),
     [
         (0, 30, "astra", "Due today", "today"),
-        (-1, 0, "astra", "Past internal · network due today", "overdue"),
-        (-2, 1, "astra", "Past internal · network due tomorrow", "overdue"),
-        (-3, -1, "astra", "Past network deadline", "overdue"),
-        (5, 5, "counterparty", "Waiting on issuer until", "waiting"),
+        (-1, 0, "astra", "1 day overdue", "overdue"),
+        (-2, 1, "astra", "2 days overdue", "overdue"),
+        (-3, -1, "astra", "Missed network date", "overdue"),
+        (5, 5, "counterparty", "Waiting until", "waiting"),
         (-1, -1, "counterparty", "Issuer window closed", "near"),
     ],
 )

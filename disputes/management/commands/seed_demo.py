@@ -1,10 +1,10 @@
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from disputes import demo
 from disputes.models import Dispute
+from disputes.templatetags.disputes_tags import role_label
 
 
 class Command(BaseCommand):
@@ -39,5 +39,5 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, _first, _last in demo.DEMO_USERS:
-            self.stdout.write(f"  {role:<17} {username}")
-        self.stdout.write(f"Open {settings.SITE_URL}/")
+            self.stdout.write(f"  {role_label(role):<17} {username}")
+        # scripts/demo prints the address to open once the web app answers.
