@@ -7,11 +7,9 @@ and form posts too (a post redirects back to the queue with the same filters). C
 assignments go through ``disputes.services``; refusals are reported per dispute.
 """
 
-import csv
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -22,8 +20,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import export as queue_export
 from .. import selectors, services
-from ..choices import Network, Rail, ReferenceKind, Stage, WorkState
+from ..choices import Network, Rail, Stage, WorkState
 from ..filters import (
     ANY_STATE,
     DEFAULT_PAGE_SIZE,
@@ -390,98 +389,17 @@ def _assign_result(request, ids, notice, level, *, refusals):
 
 # --- export ----------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = (
-    "id",
-    "case_id",
-    "network",
-    "rail",
-    "reason_code",
-    "reason",
-    "client",
-    "amount",
-    "currency",
-    "amount_display",
-    "stage",
-    "state",
-    "assignee",
-    "received_on",
-    "internal_due",
-    "network_due",
-    "client_evidence_due",
-    "urgency",
-    "deadline_rule",
-    "deadline_explanation",
-    "reference_kind",
-    "network_reference",
-    "url",
-)
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-REFERENCE_LABELS = dict(ReferenceKind.choices)
-
-
-def _export_row(d, today, detail_url: tuple[str, str]) -> list:
-    return [
-        d.pk,
-        _cell(d.case_id),
-        NETWORK_LABELS.get(d.network, d.network),
-        RAIL_LABELS.get(d.rail, d.rail),
-        _cell(d.reason_code),
-        _cell(d.reason_short_name),
-        _cell(d.client.name),
-        d.amount,
-        d.currency,
-        money(d.amount, d.currency),
-        STAGE_LABELS.get(d.stage, d.stage),
-        STATE_LABELS.get(d.state, d.state),
-        _cell(person_name(d.assignee)) if d.assignee else "",
-        d.received_on,
-        d.internal_due or "",
-        d.network_due or "",
-        d.client_evidence_due or "",
-        d.urgency(today).label,
-        _cell(d.deadline_rule),
-        _cell(d.deadline_explanation),
-        REFERENCE_LABELS.get(d.transaction.reference_kind, ""),
-        _cell(d.transaction.network_reference),
-        f"{detail_url[0]}{d.pk}{detail_url[1]}",
-    ]
-
-
-def _csv_lines(rows, today):
-    """The header, then one line per dispute (labels from dicts, URL from a template: a large
-    export spends its time here, per row)."""
-    writer = csv.writer(_Echo())
-    sentinel = 987654321
-    head, tail = reverse("disputes:detail", args=[sentinel]).split(str(sentinel))
-    detail_url = (f"{settings.SITE_URL}{head}", tail)
-    yield writer.writerow(EXPORT_COLUMNS)
-    for dispute in rows:
-        yield writer.writerow(_export_row(dispute, today, detail_url))
-
 
 @require_GET
 @login_required
 @permission_required("disputes.export_disputes", raise_exception=True)
 def export(request):
     """Every dispute the queue's filters match (not only the page), in the queue's order, as CSV
-    streamed row by row."""
+    streamed (``disputes.export``: PostgreSQL's COPY, or row by row on SQLite)."""
     params = queue_filter(request, request.GET)
     today = params.today
-    rows = selectors.for_export(request.user, params)
     response = StreamingHttpResponse(
-        _csv_lines(rows, today), content_type="text/csv; charset=utf-8"
+        queue_export.csv_chunks(request.user, params, today), content_type="text/csv; charset=utf-8"
     )
     name = slugify("-".join(["disputes", *params.filter_params().values()]))[:80]
     response["Content-Disposition"] = f'attachment; filename="{name}-{today:%Y%m%d}.csv"'
