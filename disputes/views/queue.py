@@ -172,15 +172,18 @@ def _sort_headers(params: QueueFilter) -> list[dict]:
     return headers
 
 
-def _views(request, params: QueueFilter) -> tuple[list[dict], int]:
-    """The built-in views with their (capped) counts, and the count of the current filters."""
+def _views(request, params: QueueFilter) -> tuple[list[dict], int, int]:
+    """The built-in views with their (capped) counts, and the count of the current filters with
+    the cap it was counted to (a built-in view's, or the lower one of any other filters)."""
     current = params.filter_params()
     shown = views_for(request.user)
     querysets = [selectors.queue_disputes(request.user, params, view.params) for view in shown]
+    caps = [selectors.COUNT_CAP] * len(shown)
     active = next((i for i, view in enumerate(shown) if view.params == current), None)
     if active is None:
         querysets.append(selectors.queue_disputes(request.user, params))
-    counts = selectors.capped_counts(querysets)
+        caps.append(selectors.MATCH_CAP)
+    counts = selectors.capped_counts(querysets, caps)
     views = [
         {
             "label": view.label,
@@ -190,7 +193,8 @@ def _views(request, params: QueueFilter) -> tuple[list[dict], int]:
         }
         for index, view in enumerate(shown)
     ]
-    return views, counts[active if active is not None else -1]
+    matched = active if active is not None else -1
+    return views, counts[matched], caps[matched]
 
 
 def _abilities(user) -> dict:
@@ -210,9 +214,10 @@ def queue(request):
     if canonical is not None and not htmx_results:
         return redirect(canonical)
     params = queue_filter(request, request.GET)
-    views, matched = _views(request, params)
+    views, matched, matched_cap = _views(request, params)
     page = selectors.for_queue(request.user, params, matching=matched)
     context = _page_context(request, params, page, views=views, matched=matched)
+    context["matched_cap"] = matched_cap
     response = render(request, RESULTS if htmx_results else FULL_PAGE, context)
     if htmx_results:
         response["HX-Push-Url"] = canonical or request.get_full_path()
