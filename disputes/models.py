@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin
@@ -168,6 +169,25 @@ def choice_rank(field: str, values) -> models.Case:
 STATE_RANK = choice_rank("state", WorkState.values)
 STAGE_RANK = choice_rank("stage", Stage.values)
 
+# The move is ours and its deadline is set: the due windows count these (disputes.filters).
+OUR_MOVE = Q(internal_due__isnull=False) & ~Q(due_party=Party.COUNTERPARTY)
+
+
+def _earlier(a, b):
+    """The earlier of two dates, either of which may be empty (LEAST, the same on SQLite)."""
+    return Least(Coalesce(a, b), Coalesce(b, a))
+
+
+# The first day an open dispute counts as overdue: our internal due when the move is ours, or,
+# awaiting evidence, the client's evidence deadline, whichever is earlier; empty when neither
+# applies. "Overdue" is OVERDUE_SINCE < today, one range of an index (Dispute.Meta).
+OVERDUE_SINCE = _earlier(
+    models.Case(models.When(OUR_MOVE, then=models.F("internal_due"))),
+    models.Case(
+        models.When(state=WorkState.AWAITING_EVIDENCE, then=models.F("client_evidence_due"))
+    ),
+)
+
 
 class DisputeQuerySet(models.QuerySet):
     def open(self):
@@ -188,7 +208,10 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
 
     network = models.CharField(max_length=12, choices=Network.choices)
     case_id = models.CharField("network case id", max_length=40)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="disputes")
+    # Indexed by dispute_client_sort_idx (client, id).
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="disputes", db_index=False
+    )
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="disputes")
     # Copied from the transaction so the queue filters without a join.
     rail = models.CharField(max_length=20, choices=Rail.choices)
@@ -225,12 +248,13 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
     rules_version = models.CharField(max_length=16, blank=True)
     deadline_explanation = models.TextField(blank=True)
 
-    assignee = models.ForeignKey(
+    assignee = models.ForeignKey(  # indexed by dispute_assignee_sort_idx (assignee, id)
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="assigned_disputes",
+        db_index=False,
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     recovered_amount = models.DecimalField(null=True, blank=True, **MONEY)
@@ -257,44 +281,27 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             ),
         ]
         indexes = [
+            # A work state's disputes by due date (the awaiting-evidence and submitted views and
+            # their counts); closed disputes by id.
             models.Index(fields=["state", "internal_due", "id"], name="dispute_queue_idx"),
-            models.Index(fields=["assignee", "state", "internal_due"], name="dispute_assignee_idx"),
-            models.Index(fields=["client", "state", "internal_due"], name="dispute_client_idx"),
-            models.Index(fields=["network_due"], name="dispute_network_due_idx"),
-            # The queue (disputes.selectors.for_queue) pages through open disputes by keyset: one
-            # partial index per sort, (sort key, id), so any page is a short range scan.
+            # The queue (disputes.selectors.for_queue) pages by keyset: one index per sort,
+            # (sort key, id), over every dispute, so any page of open, closed or all disputes is
+            # a short range scan (open ones are half the rows: a page reads about twice its
+            # rows). The (client, id) and (assignee, id) ones also serve their foreign keys.
+            models.Index(fields=["internal_due", "id"], name="dispute_due_idx"),
+            models.Index(fields=["network_due", "id"], name="dispute_netdue_idx"),
+            models.Index(fields=["received_on", "id"], name="dispute_received_idx"),
+            models.Index(fields=["amount", "id"], name="dispute_amount_idx"),
+            models.Index(fields=["case_id", "id"], name="dispute_case_idx"),
+            models.Index(fields=["network", "rail", "id"], name="dispute_network_idx"),
+            models.Index(fields=["reason_code", "id"], name="dispute_reason_idx"),
+            models.Index(STAGE_RANK, "id", name="dispute_stage_idx"),
+            models.Index(STATE_RANK, "id", name="dispute_state_idx"),
+            models.Index(fields=["client", "id"], name="dispute_client_sort_idx"),
+            models.Index(fields=["assignee", "id"], name="dispute_assignee_sort_idx"),
+            # The default view (open, most urgent first) and its 10k-vs-1M cost: open rows only.
             models.Index(
                 fields=["internal_due", "id"], condition=OPEN_DISPUTE, name="dispute_open_due_idx"
-            ),
-            models.Index(
-                fields=["network_due", "id"], condition=OPEN_DISPUTE, name="dispute_open_netdue_idx"
-            ),
-            models.Index(
-                fields=["received_on", "id"],
-                condition=OPEN_DISPUTE,
-                name="dispute_open_received_idx",
-            ),
-            models.Index(
-                fields=["amount", "id"], condition=OPEN_DISPUTE, name="dispute_open_amount_idx"
-            ),
-            models.Index(
-                fields=["case_id", "id"], condition=OPEN_DISPUTE, name="dispute_open_case_idx"
-            ),
-            models.Index(
-                fields=["network", "rail", "id"],
-                condition=OPEN_DISPUTE,
-                name="dispute_open_network_idx",
-            ),
-            models.Index(
-                fields=["reason_code", "id"], condition=OPEN_DISPUTE, name="dispute_open_reason_idx"
-            ),
-            models.Index(STAGE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_stage_idx"),
-            models.Index(STATE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_state_idx"),
-            models.Index(
-                fields=["client", "id"], condition=OPEN_DISPUTE, name="dispute_open_client_idx"
-            ),
-            models.Index(
-                fields=["assignee", "id"], condition=OPEN_DISPUTE, name="dispute_open_assignee_idx"
             ),
             # A client's or a person's open disputes, most urgent first (filters, "My queue").
             models.Index(
@@ -306,6 +313,21 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
                 fields=["assignee", "internal_due", "id"],
                 condition=OPEN_DISPUTE,
                 name="dispute_open_mine_due_idx",
+            ),
+            # The due windows ("today", "within 3 business days", "this week", …) of our own
+            # deadlines: counted and paged from the index alone, whatever the table's order.
+            models.Index(
+                fields=["internal_due", "id"],
+                condition=OPEN_DISPUTE & OUR_MOVE,
+                name="dispute_open_ours_due_idx",
+            ),
+            # "Overdue": one range of OVERDUE_SINCE, counted from the index alone.
+            models.Index(
+                OVERDUE_SINCE,
+                "id",
+                condition=OPEN_DISPUTE,
+                include=["state", "internal_due", "due_party", "client_evidence_due"],
+                name="dispute_open_overdue_idx",
             ),
             # Search by case id prefix, any state: dispute_case_search_idx on
             # UPPER(case_id) text_pattern_ops, PostgreSQL only (migration 0003 creates it).

@@ -34,7 +34,9 @@ from calendar_rules import rules
 from .choices import Stage, WorkState
 from .models import STAGE_RANK, STATE_RANK, Client, Dispute, Transaction
 
-COUNT_CAP = 1000
+COUNT_CAP = 10_000  # a built-in view's count is exact up to here ("10,000+" beyond)
+MATCH_CAP = 1000  # any other filters' count: reads rows, not only an index, so it stops sooner
+SMALL_SET = 1000  # fewer matches than this: found by the filters' index, then sorted
 SEARCH_CAP = 5000
 ROW_RELATIONS = ("client", "assignee")
 
@@ -414,7 +416,7 @@ def for_queue(user, params, *, matching: int | None = None) -> QueuePage:
     its rows in order and the cursors of the pages before and after it.
 
     ``matching`` is how many disputes the filters match, when known (``capped_counts``). Below
-    ``COUNT_CAP`` the matches are few, so they are found first, by the filters' own best index,
+    ``SMALL_SET`` the matches are few, so they are found first, by the filters' own best index,
     and sorted, rather than looked for along the sort's index: when the filters correlate with
     the sort (received last week, ordered by due date) that walk can pass most of the open
     disputes before it fills a page.
@@ -422,9 +424,9 @@ def for_queue(user, params, *, matching: int | None = None) -> QueuePage:
     Costs one query per segment the page touches (one or two; a client or assignee sort adds one
     to load the rows it found), whatever the page number or size."""
     disputes = queue_disputes(user, params).select_related(*ROW_RELATIONS)
-    if matching is not None and matching < COUNT_CAP:
+    if matching is not None and matching < SMALL_SET:
         # A LIMITed subquery is planned on its own: the filters' best index, then a hash join.
-        disputes = disputes.filter(id__in=disputes.order_by().values("id")[:COUNT_CAP])
+        disputes = disputes.filter(id__in=disputes.order_by().values("id")[:SMALL_SET])
     sort_param = params.sort
     sort, descending = parse_sort(sort_param)
     size = params.size
@@ -486,31 +488,36 @@ def queue_rows(ids) -> list[Dispute]:
     return rows
 
 
-def for_export(user, params, chunk_size: int = 2000) -> Iterator[Dispute]:
-    """Every dispute the filters match, in the page's order, streamed from a server-side cursor
-    (``chunk_size`` rows at a time): the CSV export."""
+def export_queryset(user, params):
+    """Every dispute the filters match, in the page's order (the empty keys last both ways, as
+    the page's segments put them), in one query: what the CSV export writes."""
     sort, descending = parse_sort(params.sort)
     order = [
         e.desc(nulls_last=True) if descending else e.asc(nulls_last=True) for e in sort.export_order
     ]
-    disputes = (
-        queue_disputes(user, params)
-        .select_related("client", "assignee", "transaction")
-        .order_by(*order)
-    )
+    return queue_disputes(user, params).order_by(*order)
+
+
+def for_export(user, params, chunk_size: int = 2000) -> Iterator[Dispute]:
+    """``export_queryset`` as disputes, streamed from a server-side cursor (``chunk_size`` rows
+    at a time): the CSV export where it is written row by row (SQLite)."""
+    disputes = export_queryset(user, params).select_related("client", "assignee", "transaction")
     for dispute in disputes.iterator(chunk_size=chunk_size):
         dispute.reason_short_name = reason_short_name(dispute.network, dispute.reason_code)
         yield dispute
 
 
-def capped_counts(querysets, cap: int = COUNT_CAP) -> list[int]:
-    """How many rows each queryset has, counting no further than ``cap`` (the page shows
-    "1,000+"), all in one query: each count reads at most ``cap`` index entries."""
+def capped_counts(querysets, cap: int | list[int] = COUNT_CAP) -> list[int]:
+    """How many rows each queryset has, counting no further than its ``cap`` (one for all, or
+    one each; the page then shows "10,000+"), all in one query: each count reads at most
+    ``cap`` entries (the built-in views' filters each have an index they are counted from
+    alone, so theirs read nothing else)."""
     if not querysets:
         return []
+    caps = cap if isinstance(cap, list) else [cap] * len(querysets)
     parts, params = [], []
-    for index, queryset in enumerate(querysets):
-        matching = queryset.order_by().values("id")[:cap]
+    for index, (queryset, limit) in enumerate(zip(querysets, caps, strict=True)):
+        matching = queryset.order_by().values("id")[:limit]
         try:
             sql, sql_params = matching.query.sql_with_params()
         except EmptyResultSet:  # e.g. a search that matched nothing

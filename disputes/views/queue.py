@@ -7,11 +7,9 @@ and form posts too (a post redirects back to the queue with the same filters). C
 assignments go through ``disputes.services``; refusals are reported per dispute.
 """
 
-import csv
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -23,8 +21,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import export as queue_export
 from .. import selectors, services
-from ..choices import Network, Rail, ReferenceKind, Stage, WorkState
+from ..choices import Network, Rail, Stage, WorkState
 from ..filters import (
     ANY_STATE,
     DEFAULT_PAGE_SIZE,
@@ -184,15 +183,18 @@ def _sort_headers(params: QueueFilter) -> list[dict]:
     return headers
 
 
-def _views(request, params: QueueFilter) -> tuple[list[dict], int]:
-    """The built-in views with their (capped) counts, and the count of the current filters."""
+def _views(request, params: QueueFilter) -> tuple[list[dict], int, int]:
+    """The built-in views with their (capped) counts, and the count of the current filters with
+    the cap it was counted to (a built-in view's, or the lower one of any other filters)."""
     current = params.filter_params()
     shown = views_for(request.user)
     querysets = [selectors.queue_disputes(request.user, params, view.params) for view in shown]
+    caps = [selectors.COUNT_CAP] * len(shown)
     active = next((i for i, view in enumerate(shown) if view.params == current), None)
     if active is None:
         querysets.append(selectors.queue_disputes(request.user, params))
-    counts = selectors.capped_counts(querysets)
+        caps.append(selectors.MATCH_CAP)
+    counts = selectors.capped_counts(querysets, caps)
     views = [
         {
             "label": view.label,
@@ -202,7 +204,8 @@ def _views(request, params: QueueFilter) -> tuple[list[dict], int]:
         }
         for index, view in enumerate(shown)
     ]
-    return views, counts[active if active is not None else -1]
+    matched = active if active is not None else -1
+    return views, counts[matched], caps[matched]
 
 
 def _abilities(user) -> dict:
@@ -222,9 +225,10 @@ def queue(request):
     if canonical is not None and not htmx_results:
         return redirect(canonical)
     params = queue_filter(request, request.GET)
-    views, matched = _views(request, params)
+    views, matched, matched_cap = _views(request, params)
     page = selectors.for_queue(request.user, params, matching=matched)
     context = _page_context(request, params, page, views=views, matched=matched)
+    context["matched_cap"] = matched_cap
     response = render(request, RESULTS if htmx_results else FULL_PAGE, context)
     if htmx_results:
         response["HX-Push-Url"] = canonical or request.get_full_path()
@@ -395,8 +399,13 @@ def _assign_result(request, ids, notice, level, *, refusals):
         refused = [(cases.get(pk, f"#{pk}"), why) for pk, why in refusals]
         # The views' counts and the matched count change with an assignment: redraw them.
         params = queue_filter(request, QueryDict(request.POST.get("return_to", "")))
-        views, matched = _views(request, params)
-        counts = {"views": views, "matched": matched, "count_cap": selectors.COUNT_CAP}
+        views, matched, matched_cap = _views(request, params)
+        counts = {
+            "views": views,
+            "matched": matched,
+            "matched_cap": matched_cap,
+            "count_cap": selectors.COUNT_CAP,
+        }
         return _render_rows(
             request,
             ids,
@@ -415,98 +424,17 @@ def _assign_result(request, ids, notice, level, *, refusals):
 
 # --- export ----------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = (
-    "id",
-    "case_id",
-    "network",
-    "rail",
-    "reason_code",
-    "reason",
-    "client",
-    "amount",
-    "currency",
-    "amount_display",
-    "stage",
-    "state",
-    "assignee",
-    "received_on",
-    "internal_due",
-    "network_due",
-    "client_evidence_due",
-    "urgency",
-    "deadline_rule",
-    "deadline_explanation",
-    "reference_kind",
-    "network_reference",
-    "url",
-)
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-REFERENCE_LABELS = dict(ReferenceKind.choices)
-
-
-def _export_row(d, today, detail_url: tuple[str, str]) -> list:
-    return [
-        d.pk,
-        _cell(d.case_id),
-        NETWORK_LABELS.get(d.network, d.network),
-        RAIL_LABELS.get(d.rail, d.rail),
-        _cell(d.reason_code),
-        _cell(d.reason_short_name),
-        _cell(d.client.name),
-        d.amount,
-        d.currency,
-        money(d.amount, d.currency),
-        STAGE_LABELS.get(d.stage, d.stage),
-        STATE_LABELS.get(d.state, d.state),
-        _cell(person_name(d.assignee)) if d.assignee else "",
-        d.received_on,
-        d.internal_due or "",
-        d.network_due or "",
-        d.client_evidence_due or "",
-        d.urgency(today).label,
-        _cell(d.deadline_rule),
-        _cell(d.deadline_explanation),
-        REFERENCE_LABELS.get(d.transaction.reference_kind, ""),
-        _cell(d.transaction.network_reference),
-        f"{detail_url[0]}{d.pk}{detail_url[1]}",
-    ]
-
-
-def _csv_lines(rows, today):
-    """The header, then one line per dispute (labels from dicts, URL from a template: a large
-    export spends its time here, per row)."""
-    writer = csv.writer(_Echo())
-    sentinel = 987654321
-    head, tail = reverse("disputes:detail", args=[sentinel]).split(str(sentinel))
-    detail_url = (f"{settings.SITE_URL}{head}", tail)
-    yield writer.writerow(EXPORT_COLUMNS)
-    for dispute in rows:
-        yield writer.writerow(_export_row(dispute, today, detail_url))
-
 
 @require_GET
 @login_required
 @permission_required("disputes.export_disputes", raise_exception=True)
 def export(request):
     """Every dispute the queue's filters match (not only the page), in the queue's order, as CSV
-    streamed row by row."""
+    streamed (``disputes.export``: PostgreSQL's COPY, or row by row on SQLite)."""
     params = queue_filter(request, request.GET)
     today = params.today
-    rows = selectors.for_export(request.user, params)
     response = StreamingHttpResponse(
-        _csv_lines(rows, today), content_type="text/csv; charset=utf-8"
+        queue_export.csv_chunks(request.user, params, today), content_type="text/csv; charset=utf-8"
     )
     name = slugify("-".join(["disputes", *params.filter_params().values()]))[:80]
     response["Content-Disposition"] = f'attachment; filename="{name}-{today:%Y%m%d}.csv"'

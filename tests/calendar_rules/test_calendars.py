@@ -226,3 +226,32 @@ def test_is_banking_day_agrees_with_the_holidays_package(day):
 
     fed = holidays.financial_holidays("FED", years=day.year)
     assert FED.is_banking_day(day) == (day.weekday() < 5 and day not in fed)
+
+
+def test_a_calendar_builds_only_the_years_asked_about():
+    asked = []
+
+    def holidays_of(year):
+        asked.append(year)
+        return {date(year, 3, 4): "Test day"}
+
+    cal = BankingCalendar(
+        "T", first=date(1999, 1, 1), last=date(2100, 12, 31), holidays_of=holidays_of
+    )
+    assert asked == []
+    assert cal.add_banking_days(date(2026, 3, 3), 1) == date(2026, 3, 5)
+    assert cal.banking_days_between(date(2026, 12, 30), date(2027, 1, 4)) == 3
+    assert cal.closure_name(date(2027, 3, 4)) == "Test day"
+    assert sorted(asked) == [2026, 2027]
+
+
+def test_importing_the_calendars_does_not_build_the_fed_calendar():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, calendar_rules.calendars as c; "
+        "print(len(c.FED._years), 'holidays' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"]

@@ -523,6 +523,7 @@ def test_a_capped_count_reads_as_at_least(client, agent, monkeypatch):
     for _ in range(3):
         make_dispute()
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(selectors, "MATCH_CAP", 2)
     html = get(client, agent, network="visa").content.decode()
     assert "2+ disputes" in html
     assert 'class="queue-count">2+<' in html

@@ -8,8 +8,9 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
+from disputes import export as queue_export
 from disputes.choices import Network, WorkState
-from disputes.models import business_today
+from disputes.models import Dispute, business_today
 from tests.disputes.test_queue import make_dispute
 from tests.factories import ClientFactory
 
@@ -83,14 +84,14 @@ def test_export_carries_currency_both_due_dates_and_the_deadline_explanation(cli
 
 
 @pytest.mark.django_db
-def test_export_is_streamed_row_by_row(client, agent):
+def test_export_is_streamed_header_first(client, agent):
     for _ in range(3):
         make_dispute()
     response = export(client, agent)
     assert isinstance(response, StreamingHttpResponse)
     chunks = list(response.streaming_content)
-    assert chunks[0].decode().startswith("id,case_id,network,")
-    assert len(chunks) == 4  # the header, then one chunk per dispute
+    assert chunks[0].decode() == ",".join(queue_export.COLUMNS) + "\n"
+    assert b"".join(chunks[1:]).decode().count("\n") == 3
 
 
 @pytest.mark.django_db
@@ -108,3 +109,28 @@ def test_export_defuses_spreadsheet_formulas(client, agent):
     make_dispute(client=ClientFactory(name='=HYPERLINK("http://evil.example","x")'))
     (row,) = rows_of(export(client, agent))
     assert row["client"].startswith("'=HYPERLINK")
+
+
+FORMULAS = ["=1+1", "+1", "-1", "@SUM(A1)", " =1", "\t=1", "\r=1", "\n=1", " \n @x", "\tx", "\rx"]
+HARMLESS = ["Acme, Inc.", 'Say "hi"', "a-b", "x=1", "", "line\nbreak"]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_a_cell_a_spreadsheet_would_run_gets_a_leading_quote(text):
+    assert queue_export.safe_cell(text) == f"'{text}"
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_a_plain_cell_is_left_as_it_is(text):
+    assert queue_export.safe_cell(text) == text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", FORMULAS + HARMLESS[:4])
+def test_every_text_column_of_the_export_is_formula_safe(client, agent, text):
+    dispute = make_dispute(client=ClientFactory(name=text), case_id=text, reference=text)
+    Dispute.objects.filter(pk=dispute.pk).update(deadline_rule=text, deadline_explanation=text)
+    (row,) = rows_of(export(client, agent))
+    for column in ("client", "case_id", "network_reference", "deadline_rule"):
+        assert row[column] == queue_export.safe_cell(text), column
+    assert row["deadline_explanation"] == queue_export.safe_cell(text)

@@ -4,13 +4,14 @@ number, the sort or the number of disputes (at most MAX_QUERIES)."""
 import html
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from disputes.choices import WorkState
-from disputes.filters import SORTS
+from disputes.filters import SORTS, VIEWS
 from disputes.models import business_today
 from tests.disputes.test_queue import QUEUE, make_dispute
 from tests.factories import ClientFactory
@@ -106,3 +107,51 @@ def test_the_query_count_does_not_grow_with_the_data(client, lead, agent):
         make_dispute(client=ClientFactory())
     after, _ = queries_for(client, f"{QUEUE}?sort=assignee")
     assert before == after <= MAX_QUERIES
+
+
+VIEW_QUERIES = [dict(view.params) for view in VIEWS] + [{"state": "closed"}, {"state": "all"}]
+
+
+def _grow(agent, lead, count: int):
+    """``count`` disputes in the same proportions whatever ``count``: open and closed, mine,
+    others' and unassigned, overdue, due soon, waiting, awaiting evidence, submitted, no clock."""
+    today = business_today()
+    clients = [ClientFactory() for _ in range(3)]
+    states = [WorkState.NEW, WorkState.IN_REVIEW, WorkState.AWAITING_EVIDENCE]
+    states += [WorkState.SUBMITTED, WorkState.CLOSED]
+    for n in range(count):
+        state = states[n % len(states)]
+        make_dispute(
+            client=clients[n % 3],
+            state=state,
+            assignee=None if state == WorkState.NEW else [agent, lead][n % 2],
+            internal_due=None if n % 7 == 0 else today + timedelta(days=n % 11 - 3),
+            client_evidence_due=today - timedelta(days=n % 3),
+            amount=f"{10 + n % 50}.00",
+        )
+
+
+def _every_view_and_sort(client) -> dict:
+    found = {}
+    for view in VIEW_QUERIES:
+        for sort in SORT_PARAMS:
+            query = urlencode({**view, "sort": sort, "size": 25})
+            found[query], _ = queries_for(client, f"{QUEUE}?{query}")
+    return found
+
+
+@pytest.mark.django_db
+def test_every_view_and_sort_costs_no_more_queries_with_ten_times_the_data(client, agent, lead):
+    """Pinned at two sizes: 40 disputes, then 400 in the same proportions."""
+    client.force_login(lead)
+    _grow(agent, lead, 40)
+    small = _every_view_and_sort(client)
+    _grow(agent, lead, 360)
+    large = _every_view_and_sort(client)
+    assert max(small.values()) <= MAX_QUERIES
+    # A two-part sort (empty keys last, or a name sort) reads its second part only while the
+    # page is not full: with more data a page may need one query less, never one more.
+    grew = {query: (small[query], large[query]) for query in small if large[query] > small[query]}
+    assert grew == {}
+    fewer = [query for query in small if large[query] < small[query]]
+    assert all("due" in q or "assignee" in q or "client" in q for q in fewer), fewer

@@ -2,14 +2,26 @@
 client (middleware, session, permissions, selectors, templates), as a logged-in ops lead.
 
     python manage.py benchmark_queue [--runs 20] [--user lead] [--deep-page 500]
+                                     [--every-view-sort] [--save F.json] [--compare F.json]
+                                     [--export]
 
-For each scenario it prints the server time per request (p50, p95, max, in ms), the number of SQL
-queries the page ran and the rows it showed. "page N" follows the Next cursor N-1 times first
-(through the selector, as the Next links would), then times that page. Run it against a seeded
-database (``seed_demo --disputes 1000000``) with DEBUG off, as in production: with DEBUG on,
-Django re-reads every template on every render and the figures mean little.
+Scenarios: every view (open, closed, all, each built-in view), every sort in both directions over
+open, closed and all disputes, 200-row pages, page N of several sorts and views, filters and
+searches. For each it prints the server time per request (p50, p95, max, in ms), the SQL time of
+one request (ms), the number of SQL queries the page ran and the rows it showed. "page N" follows
+the Next cursor N-1 times first (through the selector, as the Next links would), then times that
+page. ``--every-view-sort`` adds every built-in view under every sort. ``--save`` writes the
+figures to a file; ``--compare`` reads such a file (say, a run at 10,000 disputes) and prints
+each scenario's p95 ratio against it. ``--export`` also times the CSV export of every dispute
+(first byte, total, rows/s) next to PostgreSQL's own COPY of the same query.
+
+Run it against a seeded database (``seed_demo --disputes 1000000``) with DEBUG off, as in
+production: with DEBUG on, Django re-reads every template on every render and the figures mean
+little.
 """
 
+import io
+import json
 import statistics
 import time
 from datetime import timedelta
@@ -22,10 +34,14 @@ from django.db import connection, reset_queries
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from disputes import selectors
-from disputes.filters import SORTS
+from disputes import export, selectors
+from disputes.filters import SORTS, VIEWS
 from disputes.models import OPEN_DISPUTE, Dispute, business_today
 from disputes.views.queue import RESULTS_TARGET, queue_filter
+
+P95_BUDGET_MS = 150
+QUERY_BUDGET = 12
+STATES = {"open": {}, "closed": {"state": "closed"}, "all": {"state": "all"}}
 
 
 class Command(BaseCommand):
@@ -35,6 +51,11 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=20, help="timed requests per scenario")
         parser.add_argument("--user", default="lead", help="username to view the queue as")
         parser.add_argument("--deep-page", type=int, default=500, help="the deep page to time")
+        parser.add_argument("--every-view-sort", action="store_true", help="views × sorts too")
+        parser.add_argument("--save", help="write the figures to this JSON file")
+        parser.add_argument("--compare", help="print p95 ratios against this saved JSON file")
+        parser.add_argument("--only", default="", help="only scenarios whose name has this text")
+        parser.add_argument("--export", action="store_true", help="time the CSV export too")
 
     def handle(self, *args, runs, user, deep_page, **options):
         if runs < 1 or deep_page < 2:
@@ -46,24 +67,40 @@ class Command(BaseCommand):
             self.stderr.write(
                 "DEBUG is on: templates are re-read on every render (not production)."
             )
+        baseline = {}
+        if options["compare"]:
+            with open(options["compare"]) as saved:
+                baseline = json.load(saved)["scenarios"]
         total = Dispute.objects.count()
         open_count = Dispute.objects.filter(OPEN_DISPUTE).count()
         self.stdout.write(
             f"{total:,} disputes ({open_count:,} open) on {connection.vendor}; "
             f"{runs} runs per scenario as {viewer.username}; times in ms (server side)\n"
         )
+        results = {}
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             client = Client()
             client.force_login(viewer)
-            header = f"{'scenario':<44} {'p50':>7} {'p95':>7} {'max':>7} {'queries':>8} {'rows':>5}"
+            header = (
+                f"{'scenario':<46} {'p50':>7} {'p95':>7} {'max':>7} {'sql':>6} "
+                f"{'queries':>7} {'rows':>5}" + (f" {'ratio':>6}" if baseline else "")
+            )
             self.stdout.write(header)
             self.stdout.write("-" * len(header))
-            for name, query, extra in self.scenarios(viewer, deep_page):
-                self.report(client, name, query, extra, runs)
+            for name, query, extra in self.scenarios(viewer, deep_page, options):
+                if options["only"] and options["only"] not in name:
+                    continue
+                results[name] = self.report(client, name, query, extra, runs, baseline)
+        self.summary(results, baseline)
+        if options["export"]:
+            self.time_export(viewer)
+        if options["save"]:
+            with open(options["save"], "w") as saved:
+                json.dump({"disputes": total, "scenarios": results}, saved, indent=1)
 
     # --- what to time ------------------------------------------------------------------------
 
-    def scenarios(self, viewer, deep_page):
+    def scenarios(self, viewer, deep_page, options):
         sample = (
             Dispute.objects.filter(OPEN_DISPUTE)
             .select_related("transaction", "client")
@@ -76,18 +113,46 @@ class Command(BaseCommand):
         yield "default (open, urgency first)", {}, {}
         yield "default, results only (HTMX)", {}, htmx
         yield "default, 25 rows", {"size": 25}, {}
-        yield "default, 200 rows", {"size": 200}, {}
+        for state, params in STATES.items():
+            yield f"{state}, 200 rows", {**params, "size": 200}, {}
+        for view in VIEWS:
+            yield f"view: {view.label}", dict(view.params), {}
+        yield "view: closed", STATES["closed"], {}
+        yield "view: open or closed", STATES["all"], {}
+        yield from self.filters(sample)
+        for state, params in STATES.items():
+            for sort, _label in SORTS:
+                for direction in ("", "-"):
+                    yield (
+                        f"{state}, sort {direction}{sort}",
+                        {**params, "sort": direction + sort},
+                        {},
+                    )
+        if options["every_view_sort"]:
+            for view in VIEWS[1:]:
+                for sort, _label in SORTS:
+                    for direction in ("", "-"):
+                        query = {**view.params, "sort": direction + sort}
+                        yield f"{view.slug}, sort {direction}{sort}", query, {}
+        deep = [
+            ("open", "due"),
+            ("open", "-amount"),
+            ("open", "client"),
+            ("open", "assignee"),
+            ("closed", "-amount"),
+            ("all", "received"),
+        ]
+        for state, sort in deep:
+            params = {**STATES[state], **({} if sort == "due" else {"sort": sort})}
+            cursor = self.deep_cursor(viewer, params, deep_page)
+            yield f"page {deep_page}, {state}, sort {sort}", {**params, "after": cursor}, {}
+
+    def filters(self, sample):
         yield (
             "filtered: visa, in review, due ≤3bd",
-            {
-                "network": "visa",
-                "state": "in_review",
-                "due": "3bd",
-            },
+            {"network": "visa", "state": "in_review", "due": "3bd"},
             {},
         )
-        yield "filtered: overdue", {"due": "overdue"}, {}
-        yield "filtered: unassigned", {"assignee": "unassigned"}, {}
         yield "filtered: one client", {"client": sample.client.slug}, {}
         today = business_today()
         yield (
@@ -113,14 +178,6 @@ class Command(BaseCommand):
         yield "search: case id prefix", {"q": sample.case_id[:-3]}, {}
         yield "search: ARN / trace number", {"q": sample.transaction.network_reference}, {}
         yield "search: client name", {"q": sample.client.name.split()[0]}, {}
-        for sort, _label in SORTS:
-            yield f"sort {sort}", {"sort": sort}, {}
-            yield f"sort -{sort}", {"sort": f"-{sort}"}, {}
-        for sort in ("due", "-amount", "client", "assignee"):
-            params = {} if sort == "due" else {"sort": sort}
-            cursor = self.deep_cursor(viewer, params, deep_page)
-            label = "default" if sort == "due" else f"sort {sort}"
-            yield f"page {deep_page}, {label}", {**params, "after": cursor}, {}
 
     def deep_cursor(self, viewer, params, page_number):
         """The cursor of page ``page_number``, reached by following Next from page 1."""
@@ -138,12 +195,13 @@ class Command(BaseCommand):
 
     # --- measuring ---------------------------------------------------------------------------
 
-    def report(self, client, name, query, extra, runs):
+    def report(self, client, name, query, extra, runs, baseline) -> dict:
         url = "/disputes/" + (f"?{urlencode(query)}" if query else "")
         reset_queries()  # each request resets the log; the capture must start from empty
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, secure=True, **extra)
         query_count = len(queries)  # now: the next request empties the log again
+        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
         if response.status_code != 200:
             raise CommandError(f"{url} answered {response.status_code}.")
         rows = response.content.count(b'<tr id="dispute-')
@@ -154,7 +212,72 @@ class Command(BaseCommand):
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        self.stdout.write(
-            f"{name:<44} {statistics.median(times):>7.1f} {p95:>7.1f} {times[-1]:>7.1f} "
-            f"{query_count:>8} {rows:>5}"
+        figures = {
+            "p50": statistics.median(times),
+            "p95": p95,
+            "max": times[-1],
+            "sql": sql_ms,
+            "queries": query_count,
+            "rows": rows,
+        }
+        line = (
+            f"{name:<46} {figures['p50']:>7.1f} {p95:>7.1f} {times[-1]:>7.1f} {sql_ms:>6.1f} "
+            f"{query_count:>7} {rows:>5}"
         )
+        if name in baseline:
+            line += f" {p95 / baseline[name]['p95']:>6.2f}"
+        self.stdout.write(line)
+        return figures
+
+    def summary(self, results, baseline):
+        if not results:
+            return
+        slow = [name for name, f in results.items() if f["p95"] > P95_BUDGET_MS]
+        many = [name for name, f in results.items() if f["queries"] > QUERY_BUDGET]
+        worst = max(results.items(), key=lambda item: item[1]["p95"])
+        self.stdout.write(
+            f"\n{len(results)} scenarios; worst p95 {worst[1]['p95']:.1f} ms ({worst[0]}); "
+            f"most queries {max(f['queries'] for f in results.values())}"
+        )
+        self.stdout.write(f"over {P95_BUDGET_MS} ms p95: {', '.join(slow) or 'none'}")
+        self.stdout.write(f"over {QUERY_BUDGET} queries: {', '.join(many) or 'none'}")
+        default = "default (open, urgency first)"
+        if default in results and default in baseline:
+            ratio = results[default]["p95"] / baseline[default]["p95"]
+            self.stdout.write(f"default view p95 ratio against the saved run: {ratio:.2f}")
+
+    def time_export(self, viewer):
+        """The CSV export of every dispute (state=all, by due): first byte, total, rows/s,
+        beside PostgreSQL's COPY of the same SELECT (what psql's \\copy measures)."""
+        request = RequestFactory().get("/disputes/export.csv", {"state": "all"})
+        request.user = viewer
+        params = queue_filter(request, request.GET)
+        today = business_today()
+        started = time.perf_counter()
+        first = None
+        size = lines = 0
+        for chunk in export.csv_chunks(viewer, params, today):
+            if first is None:
+                first = time.perf_counter() - started
+            elif lines == 0:
+                first_row = time.perf_counter() - started
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        total = time.perf_counter() - started
+        rows = lines - 1
+        self.stdout.write(
+            f"\nexport (all {rows:,} disputes, {size / 1e6:.0f} MB): first byte {first:.3f} s, "
+            f"first row {first_row:.2f} s, total {total:.1f} s, {rows / total:,.0f} rows/s"
+        )
+        if connection.vendor == "postgresql":
+            statement = export.copy_statement(viewer, params, today)
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                sink = io.BytesIO()
+                with cursor.cursor.copy(statement) as copy:
+                    while data := copy.read():
+                        sink.write(data)
+            raw = time.perf_counter() - started
+            self.stdout.write(
+                f"the same COPY straight to memory: {raw:.1f} s (export / COPY: {total / raw:.2f})"
+            )
