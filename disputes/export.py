@@ -222,31 +222,26 @@ def _urgency(today: date, p: _Params) -> str:
     c = _COL
     t = p.add(today)
     on = f"to_char({c['network_due']}, 'Mon FMDD')"
-    who = f"(CASE WHEN {c['network']} = {p.add(Network.NACHA)} THEN 'RDFI' ELSE 'issuer' END)"
-    closed_who = (
-        f"(CASE WHEN {c['network']} = {p.add(Network.NACHA)} THEN 'Rdfi' ELSE 'Issuer' END)"
-    )
-    days = f"({c['network_due']} - {t})"
-    when = (
-        f"(CASE {days} WHEN 0 THEN 'today' WHEN 1 THEN 'tomorrow' "
-        f"ELSE 'in ' || {days} || ' days' END)"
-    )
+    internal_on = f"to_char({c['internal_due']}, 'Mon FMDD')"
+    who = f"(CASE WHEN {c['network']} = {p.add(Network.NACHA)} THEN 'RDFI' ELSE 'Issuer' END)"
+    late = f"({t} - {c['internal_due']})"
     left = f"({p.add(_banking_days_ahead(today))})[{c['internal_due']} - {t}]"
     closed = _label(c["outcome"], {"": "Closed", **OUTCOME_LABELS}, p)
     counterparty = f"{c['due_party']} = {p.add(Party.COUNTERPARTY)}"
     return f"""(CASE
         WHEN {c["state"]} = {p.add(WorkState.CLOSED)} THEN {closed}
         WHEN {c["state"]} = {p.add(WorkState.AWAITING_EVIDENCE)}
-             AND {c["client_evidence_due"]} < {t} THEN 'Past evidence deadline'
+             AND {c["client_evidence_due"]} < {t} THEN 'Evidence overdue'
         WHEN {c["internal_due"]} IS NULL OR {c["network_due"]} IS NULL THEN 'No network clock'
-        WHEN {counterparty} AND {c["network_due"]} < {t}
-             THEN {closed_who} || ' window closed ' || {on} || ' · record outcome'
-        WHEN {counterparty} THEN 'Waiting on ' || {who} || ' until ' || {on}
-        WHEN {c["network_due"]} < {t} THEN 'Past network deadline'
-        WHEN {c["internal_due"]} < {t} THEN 'Past internal · network due ' || {when}
+        WHEN {counterparty} AND {c["network_due"]} < {t} THEN {who} || ' window closed'
+        WHEN {counterparty} THEN 'Waiting until ' || {on}
+        WHEN {c["network_due"]} < {t} THEN 'Missed network date'
+        WHEN {c["internal_due"]} < {t} THEN {late} || (CASE WHEN {late} = 1
+             THEN ' day overdue' ELSE ' days overdue' END)
         WHEN {c["internal_due"]} = {t} THEN 'Due today'
-        WHEN {left} = 1 THEN '1 business day'
-        ELSE {left} || ' business days' END)"""
+        WHEN {left} IS NULL THEN 'Due ' || {internal_on}
+        WHEN {left} = 1 THEN '1 banking day'
+        ELSE {left} || ' banking days' END)"""
 
 
 def _banking_days_ahead(today: date) -> list[int]:
