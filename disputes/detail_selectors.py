@@ -16,6 +16,7 @@ from calendar_rules import calendars, rules
 from .choices import Network, Party, Rail
 from .deadlines import current_deadline
 from .history import KINDS, Described
+from .missed import selectors as missed
 from .models import CaseEvent, Dispute, Transaction
 
 RELATED_LIMIT = 25
@@ -177,6 +178,7 @@ class DeadlinePanel:
     earliest_filing: date | None = None
     rules_moved_to: date | None = None  # today's tables give another network date
     return_verdict: object = None  # NACHA: calendar_rules.nacha.ReturnTimeliness
+    missed: list[str] = field(default_factory=list)  # "Missed dishonor deadline on Dec 3, 2026"
 
 
 def counterparty_name(dispute: Dispute) -> str:
@@ -205,6 +207,7 @@ def deadline_panel(dispute: Dispute, today: date) -> DeadlinePanel:
         _add_rule_details(dispute, panel)
     if dispute.is_open:
         panel.return_verdict = dispute.return_timeliness()
+    panel.missed = [missed.in_words(m) for m in missed.missed_of(dispute.pk)]
     return panel
 
 
