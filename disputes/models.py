@@ -429,4 +429,5 @@ class CalendarFeed(models.Model):
 
 # The case history lives in its own package; its model belongs to this app.
 from .history.models import CaseEvent  # noqa: E402, F401
+from .history.runs import AuditRun  # noqa: E402, F401
 from .missed.models import MissedDeadline  # noqa: E402, F401

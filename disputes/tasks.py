@@ -49,3 +49,12 @@ def record_missed_deadlines() -> int:
     recorded = _record_missed_deadlines()
     log.info("missed deadlines recorded: %s", recorded)
     return recorded
+
+
+@shared_task(time_limit=60 * 60, soft_time_limit=59 * 60)
+def run_audit(run_id: int) -> int:
+    """A verification or checkpoint asked for from the case-history page; returns the number
+    of breaks found (0 for a checkpoint)."""
+    from .history.runs import perform
+
+    return perform(run_id).break_count or 0
