@@ -28,19 +28,6 @@ EVENTS = CaseEvent._meta.db_table
 DISPUTES = Dispute._meta.db_table
 
 
-@pytest.fixture(autouse=True)
-def checkpoint_storage(settings, tmp_path):
-    """Each test writes its checkpoints to a folder of its own."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "audit": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "checkpoints")},
-        },
-    }
-    return tmp_path / "checkpoints"
-
-
 @pytest.fixture
 def worked(agent):
     """A Visa dispute claimed, noted and answered: five events."""

@@ -14,17 +14,6 @@ pytestmark = pytest.mark.django_db
 PAGE = reverse("audit:verify")
 
 
-@pytest.fixture(autouse=True)
-def checkpoint_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "audit": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "checkpoints")},
-        },
-    }
-
-
 def ask(client, django_capture_on_commit_callbacks, run):
     """Post the button, then do the queued run here (a worker does it in production)."""
     with django_capture_on_commit_callbacks(execute=False) as queued:
