@@ -199,6 +199,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Our windows close at the end of a business day: an hourly sweep records a missed one
+    # within the hour, and catches up after an outage.
+    "record-missed-deadlines": {
+        "task": "disputes.tasks.record_missed_deadlines",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 55 * 60},
+    },
 }
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` reports nothing.

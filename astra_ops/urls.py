@@ -23,5 +23,6 @@ urlpatterns = [
     path("disputes/", include("disputes.urls")),
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),
+    path("case-history/", include("disputes.history.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -190,18 +190,72 @@ ENDINGS = {
     Outcome.EXPIRED: "record_expired",
     Outcome.WITHDRAWN: "record_withdrawn",
 }
-COMMENTS = [
-    "",
-    "",
-    "",
-    "Evidence attached: receipt and delivery confirmation.",
-    "Client confirmed the order shipped.",
-    "Checked with the client's support team.",
-    "Matches a prior undisputed transaction.",
-    "Low value; not worth fighting.",
-    "Issuer sent rebuttal.",
-    "Per network notice.",
-]
+# What people write when they act, by act, for cards and for NACHA (where the counterparty
+# is the RDFI, not an issuer). Most acts carry no comment.
+CARD_COMMENTS = {
+    "claim": ["Taking this one.", "Picked up from the morning queue."],
+    "assign": ["Client is on the priority list.", "Balancing the queue."],
+    "request_evidence": [
+        "Asked the client for the receipt and proof of delivery.",
+        "Asked the client for the customer's order history and IP match.",
+    ],
+    "receive_evidence": [
+        "Client sent the receipt and delivery confirmation.",
+        "Client sent login records matching the cardholder's device.",
+    ],
+    "mark_ready": ["Response package reviewed."],
+    "visa_submit_dispute_response": ["Dispute response filed with receipt and delivery proof."],
+    "visa_receive_pre_arbitration": ["Issuer filed pre-arbitration: says the item never came."],
+    "visa_submit_pre_arbitration_response": ["Pre-arbitration response filed."],
+    "visa_file_pre_arbitration": ["Pre-arbitration filed with compelling evidence."],
+    "visa_receive_pre_arbitration_response": ["Issuer declined our pre-arbitration."],
+    "mc_submit_second_presentment": ["Second presentment filed with compelling evidence."],
+    "mc_receive_pre_arbitration": ["Issuer filed pre-arbitration."],
+    "mc_submit_pre_arbitration_response": ["Pre-arbitration rejected with new evidence."],
+    "record_won": ["Issuer accepted our response; funds returned."],
+    "record_lost": ["Issuer's case upheld."],
+    "accept_liability": ["Low value; not worth fighting.", "Client agreed to refund."],
+    "record_withdrawn": ["Issuer withdrew the dispute."],
+}
+NACHA_COMMENTS = {
+    "claim": ["Taking this one."],
+    "assign": ["Originator is on the priority list."],
+    "request_evidence": ["Asked the client for the customer's signed authorization."],
+    "receive_evidence": ["Client sent the signed authorization and the customer's account record."],
+    "mark_ready": ["Dishonor reviewed against the return's timing."],
+    "nacha_provide_authorization_proof": ["Sent the RDFI the customer's authorization."],
+    "nacha_receive_return": ["Return entry settled."],
+    "nacha_request_wsud": ["Asked the RDFI for a copy of the customer's WSUD."],
+    "nacha_receive_wsud": ["RDFI sent the WSUD copy."],
+    "nacha_dishonor": ["Dishonored: the return came after the RDFI's deadline."],
+    "nacha_receive_contest": ["RDFI contested our dishonor."],
+    "nacha_reinitiate": ["Customer funded the account; entry reinitiated."],
+    "record_won": ["RDFI accepted the dishonor; funds returned."],
+    "record_lost": ["RDFI's contest stands."],
+    "accept_liability": ["Low value; not worth fighting.", "Client agreed to absorb the return."],
+    "record_withdrawn": ["RDFI withdrew the return."],
+}
+NOTES = {
+    "card": [
+        "Client says the customer used the service after the dispute date.",
+        "Cardholder emailed the client for a refund before disputing.",
+        "Same cardholder disputed with this client last month.",
+        "Tracking shows delivery to the billing address.",
+    ],
+    "nacha": [
+        "Customer's signed authorization is on file with the client.",
+        "Client confirms the customer closed the account after the debit.",
+        "Originator will not reinitiate until the customer calls back.",
+        "Return came in later than the RDFI's window: check for a dishonor.",
+    ],
+}
+COMMENT_RATE = 0.35  # of acts that carry a comment
+NOTE_RATE = 0.2  # of disputes with a note from the person working them
+# Reason codes that only fit some transactions: consumer-only and corporate-only NACHA returns,
+# and card "not received" codes, which cannot apply to a push payment (nothing was bought).
+CONSUMER_ONLY_NACHA = {"R05", "R07", "R10", "R11", "R51"}
+CORPORATE_ONLY_NACHA = {"R29"}
+NOT_RECEIVED_CODES = {"13.1", "4855"}
 
 
 class Row:
@@ -499,7 +553,8 @@ class DisputeFactory:
         else:
             txn_type = (
                 TransactionType.PUSH_OCT
-                if code in ("13.8", "13.9") or rng.random() < 0.5
+                if code in ("13.8", "13.9")
+                or (code not in NOT_RECEIVED_CODES and rng.random() < 0.5)
                 else TransactionType.PULL_AFT
             )
         processed = received_on - timedelta(days=rng.randint(2, 70))
@@ -613,6 +668,8 @@ class DisputeFactory:
             if step.party == "counterparty":
                 actor = assignee
             moment = self._moment(day)
+            if moment <= rows[-1].created_at:  # same day: after the event before, never earlier
+                moment = rows[-1].created_at + timedelta(minutes=rng.randint(5, 60))
             details = {"on": day.isoformat()} if step.stage_changed else {}
             if step.name in ("claim", "assign"):
                 details = {"assignee": assignee.pk, "assignee_name": assignee.get_full_name()}
@@ -629,11 +686,34 @@ class DisputeFactory:
                     actor,
                     moment,
                     details,
-                    rng.choice(COMMENTS),
+                    self._comment(dispute.network, step.name),
                 )
             )
             self._apply(dispute, step, day, moment, assignee)
+        if assignee is not None and len(rows) > 1 and rng.random() < NOTE_RATE:
+            self._add_note(dispute, rows, assignee)
         return rows
+
+    def _comment(self, network, act) -> str:
+        comments = (NACHA_COMMENTS if network == Network.NACHA else CARD_COMMENTS).get(act)
+        if not comments or self.rng.random() >= COMMENT_RATE:
+            return ""
+        return self.rng.choice(comments)
+
+    def _add_note(self, dispute, rows, author) -> None:
+        """A note from the person working the dispute, some time after they took it."""
+        rng = self.rng
+        after = rng.randrange(1, len(rows))
+        before = rows[after]
+        moment = before.created_at + timedelta(minutes=rng.randint(5, 240))
+        if after + 1 < len(rows):
+            moment = min(moment, rows[after + 1].created_at - timedelta(minutes=1))
+            if moment <= before.created_at:
+                return  # no room between two events of the same minute
+        body = rng.choice(NOTES["nacha" if dispute.network == Network.NACHA else "card"])
+        stage, state = before.to_stage, before.to_state
+        note = Draft("note", "Note", stage, stage, state, state, author, moment, {}, body)
+        rows.insert(after + 1, note)
 
     def _scenario(self, dispute, code, entry_stage):
         rng = self.rng
@@ -661,10 +741,10 @@ class DisputeFactory:
         return names, assigned
 
     def _sec_code(self, code) -> str:
-        """An entry the code fits; one R29 in ten comes on a consumer entry, as a typed-in
+        """An entry the code fits; about one R29 in thirty comes on a consumer entry, as a typed-in
         return sometimes does, so the page shows its warning."""
         fits = rules.reason_code("nacha", code).entry_sec_codes
-        if code == "R29" and self.rng.random() < 0.1:
+        if code == "R29" and self.rng.random() < 0.03:
             return "PPD"
         choices = [c for c in ("PPD", "PPD", "WEB", "TEL", "CCD") if not fits or c in fits]
         return self.rng.choice(choices or [c for c in fits if c in SecCode.values] or ["PPD"])
@@ -748,9 +828,11 @@ class DisputeFactory:
         probe = Row(Dispute, **{k: v for k, v in dispute.__dict__.items() if k != "version"})
         probe.pk = dispute.id
         events = []
+        version = 0
         for seq, draft in enumerate(drafts, start=1):
             _replay(probe, draft, dispute)
-            probe.version = seq
+            version += draft.name != "note"  # a note does not change the dispute
+            probe.version = version
             if seq == len(drafts):
                 probe.__dict__.update({f: getattr(dispute, f) for f in history.SNAPSHOT_FIELDS})
             kind, payload = _event_payload(draft)
@@ -810,6 +892,8 @@ def _replay(probe, draft, dispute) -> None:
 
 
 def _event_payload(draft) -> tuple[str, dict]:
+    if draft.name == "note":
+        return "note_added", {"body": draft.comment}
     if draft.name == "open":
         return "opened", {"params": draft.details, "comment": draft.comment}
     payload = {

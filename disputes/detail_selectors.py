@@ -16,6 +16,7 @@ from calendar_rules import calendars, nacha, presentation, rules
 from .choices import Network, Party, Rail
 from .deadlines import current_layers
 from .history import KINDS, Described
+from .missed import selectors as missed
 from .models import CaseEvent, Dispute, Transaction
 
 RELATED_LIMIT = 25
@@ -197,6 +198,7 @@ class DeadlinePanel:
     rules_moved_to: date | None = None  # today's tables give another network date
     return_verdict: object = None  # NACHA: calendar_rules.nacha.ReturnTimeliness
     entry_warning: str = ""  # NACHA: the return code does not fit the entry
+    missed: list[str] = field(default_factory=list)  # "Missed dishonor deadline on Dec 3, 2026"
 
 
 def counterparty_name(dispute: Dispute) -> str:
@@ -233,6 +235,7 @@ def deadline_panel(dispute: Dispute, today: date) -> DeadlinePanel:
         _add_rule_details(dispute, panel, layers)
     if dispute.is_open:
         panel.return_verdict = dispute.return_timeliness()
+    panel.missed = [missed.in_words(m) for m in missed.missed_of(dispute.pk)]
     return panel
 
 

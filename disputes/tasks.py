@@ -7,6 +7,7 @@ from celery import shared_task
 from .deadlines import recompute_open_deadlines
 from .history import checkpoint
 from .history.verify import verify
+from .missed.services import record_missed_deadlines as _record_missed_deadlines
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +40,21 @@ def recompute_deadlines() -> int:
     report = recompute_open_deadlines()
     log.info("deadlines recomputed: %s checked, %s written", report.checked, report.written)
     return report.written
+
+
+@shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
+def record_missed_deadlines() -> int:
+    """Record each of our windows that passed with no filing, once; returns how many. Safe
+    to repeat and to run late (a sweep over state)."""
+    recorded = _record_missed_deadlines()
+    log.info("missed deadlines recorded: %s", recorded)
+    return recorded
+
+
+@shared_task(time_limit=60 * 60, soft_time_limit=59 * 60)
+def run_audit(run_id: int) -> int:
+    """A verification or checkpoint asked for from the case-history page; returns the number
+    of breaks found (0 for a checkpoint)."""
+    from .history.runs import perform
+
+    return perform(run_id).break_count or 0

@@ -89,7 +89,9 @@ def latest() -> Checkpoint | None:
     body, _, last = data.rstrip(b"\n").rpartition(b"\n")
     body += b"\n"
     if last != f"signature {chain.sign(body)}".encode():
-        raise CheckpointInvalid(f"checkpoint {name} is not signed with this installation's key")
+        raise CheckpointInvalid(
+            f"checkpoint {name} was edited or is not signed with this installation's key"
+        )
     lines = io.StringIO(body.decode())
     header = json.loads(lines.readline())
     heads = {}

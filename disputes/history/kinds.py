@@ -132,11 +132,14 @@ def describe_deadline_changed(event, dispute) -> Described:
 
 def describe_deadline_missed(event, dispute) -> Described:
     payload = event.payload
-    stage = label_of(Stage, payload.get("stage", event.stage)).lower()
+    window = (payload.get("window") or "").replace("_", " ")
+    if not window:
+        window = label_of(Stage, payload.get("stage", event.stage)).lower()
     return Described(
         title="Deadline missed",
         body=(
-            f"Our {stage} window closed on {day(payload.get('network_due'))} "
+            f"Our {window} window closed on {day(payload.get('network_due'))} "
+            f"at {label_of(Stage, payload.get('stage', event.stage)).lower()}, "
             "with no filing recorded."
         ),
         facts=(("Rule", payload.get("rule", "")),) if payload.get("rule") else (),

@@ -32,6 +32,7 @@ from ..filters import (
     person_name,
     views_for,
 )
+from ..missed import selectors as missed_selectors
 from ..models import Dispute, business_today
 from ..templatetags.disputes_tags import money
 
@@ -87,6 +88,8 @@ class QueueRow:
     internal_due: tuple[str, str] | None
     network_due: tuple[str, str] | None
     claimable: bool
+    # ("Missed Dec 3", "Missed dishonor deadline on Dec 3, 2026"), even after the stage moved on
+    missed: tuple[str, str] | None = None
 
     @property
     def days(self) -> tuple:
@@ -111,7 +114,7 @@ STAGE_LABELS = dict(Stage.choices)
 STATE_LABELS = dict(WorkState.choices)
 
 
-def present(dispute: Dispute, today, user) -> QueueRow:
+def present(dispute: Dispute, today, user, missed=None) -> QueueRow:
     if dispute.assignee_id is None:
         assignee = ""
     elif dispute.assignee_id == user.pk:
@@ -132,7 +135,17 @@ def present(dispute: Dispute, today, user) -> QueueRow:
         internal_due=_day(dispute.internal_due, today),
         network_due=_day(dispute.network_due, today),
         claimable=dispute.assignee_id is None and dispute.is_open,
+        missed=(f"Missed {_day(missed.network_due, today)[0]}", missed_selectors.in_words(missed))
+        if missed
+        else None,
     )
+
+
+def present_all(disputes, today, user) -> list[QueueRow]:
+    """The rows of a page, with each dispute's latest missed deadline (one query)."""
+    disputes = list(disputes)
+    missed = missed_selectors.latest_missed(d.pk for d in disputes)
+    return [present(d, today, user, missed.get(d.pk)) for d in disputes]
 
 
 def queue_filter(request, data) -> QueueFilter:
@@ -244,7 +257,7 @@ def _page_context(request, params, page, *, views, matched) -> dict:
         "form": form,
         "selects": [form[name] for name in SELECTS],
         "page": page,
-        "rows": [present(d, params.today, request.user) for d in page.rows],
+        "rows": present_all(page.rows, params.today, request.user),
         "claim_url": reverse("disputes:queue_claim"),
         "today": params.today,
         "views": views,
@@ -313,7 +326,7 @@ def _dispute_id(value) -> int:
 def _render_rows(request, ids, *, notice, level, template, extra=None):
     today = business_today()
     context = {
-        "rows": [present(d, today, request.user) for d in selectors.queue_rows(ids)],
+        "rows": present_all(selectors.queue_rows(ids), today, request.user),
         "today": today,
         "claim_url": reverse("disputes:queue_claim"),
         "notice": notice,

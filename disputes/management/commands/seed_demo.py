@@ -3,6 +3,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from disputes import demo
+from disputes.history import checkpoint
+from disputes.missed.services import record_missed_deadlines
 from disputes.models import Dispute
 from disputes.templatetags.disputes_tags import role_label
 
@@ -37,7 +39,21 @@ class Command(BaseCommand):
                 f"Seeded {counts['disputes']:,} disputes with {counts['audit_rows']:,} audit rows "
                 f"for {counts['clients']} clients in {elapsed:.1f} s."
             )
+            self._after_seeding()
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, _first, _last in demo.DEMO_USERS:
             self.stdout.write(f"  {role_label(role):<17} {username}")
         # scripts/demo prints the address to open once the web app answers.
+
+    def _after_seeding(self):
+        """The missed-deadline sweep, as beat would run it, then one signed checkpoint of every
+        history as seeded (through the same services as production; timed apart from the
+        seeding itself)."""
+        started = time.monotonic()
+        missed = record_missed_deadlines()
+        swept = time.monotonic() - started
+        written = checkpoint.write()
+        self.stdout.write(
+            f"Recorded {missed:,} missed deadlines in {swept:.1f} s; checkpoint {written.name} "
+            f"of {written.events:,} events written in {time.monotonic() - started - swept:.1f} s."
+        )

@@ -1,0 +1,57 @@
+"""Demo timelines read true: events in order from the opening, comments and codes that fit the
+network and the transaction, notes and missed deadlines to show, one checkpoint at the end."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db.models import F
+
+from disputes.choices import Network, TransactionType
+from disputes.demo import CONSUMER_ONLY_NACHA, CORPORATE_ONLY_NACHA, NOT_RECEIVED_CODES
+from disputes.history import checkpoint
+from disputes.history.verify import verify
+from disputes.models import CaseEvent, Dispute
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded():
+    out = io.StringIO()
+    call_command("seed_demo", disputes=1200, seed=11, stdout=out)
+    return out.getvalue()
+
+
+def test_demo_histories_read_true(seeded):
+    assert not CaseEvent.objects.filter(created_at__lt=F("dispute__opened_at")).exists()
+    nacha = CaseEvent.objects.filter(dispute__network=Network.NACHA)
+    assert not nacha.filter(payload__comment__icontains="issuer").exists()
+    assert not nacha.filter(payload__body__icontains="issuer").exists()
+    assert nacha.filter(payload__comment__icontains="RDFI").exists()
+    ach = Dispute.objects.filter(network=Network.NACHA)
+    assert set(
+        ach.filter(reason_code__in=CONSUMER_ONLY_NACHA).values_list(
+            "transaction__sec_code", flat=True
+        )
+    ) <= {"PPD", "WEB", "TEL"}
+    assert set(
+        ach.filter(reason_code__in=CORPORATE_ONLY_NACHA).values_list(
+            "transaction__sec_code", flat=True
+        )
+    ) <= {"CCD", "CTX"}
+    assert not Dispute.objects.filter(
+        reason_code__in=NOT_RECEIVED_CODES, transaction__transaction_type=TransactionType.PUSH_OCT
+    ).exists()
+
+
+def test_demo_shows_notes_and_missed_deadlines_and_ends_with_a_checkpoint(seeded):
+    assert CaseEvent.objects.filter(kind="note_added").count() > 50
+    missed = CaseEvent.objects.filter(kind="deadline_missed").count()
+    assert missed > 0
+    assert f"Recorded {missed:,} missed deadlines" in seeded
+    latest = checkpoint.latest()
+    assert latest is not None and latest.events == CaseEvent.objects.count()
+    report = verify()
+    assert report.breaks == []
+    assert report.checkpoint.startswith(latest.name)
