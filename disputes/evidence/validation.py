@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -106,7 +107,10 @@ ACCEPTED = "PDF, PNG, JPEG, TIFF, plain text, CSV or e-mail (.eml)"
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    """A size as people read it: "23.4 MB", "850 KB"."""
+    if size < 1_000_000:
+        return f"{max(size / 1000, 0.1):,.0f} KB" if size >= 1000 else f"{size} bytes"
+    return f"{size / 1_000_000:,.1f} MB"
 
 
 def check(data: bytes, *, max_bytes: int) -> Checked:
@@ -224,12 +228,13 @@ def _active_content(reader: PdfReader) -> str:
 # --- images -----------------------------------------------------------------------------------
 
 
-def _bomb(width: int, height: int, label: str) -> Refused:
-    megapixels = width * height / 1_000_000
+def _bomb(pixels: int, label: str, size: tuple[int, int] | None = None) -> Refused:
+    shape = f"{size[0]:,} × {size[1]:,} pixels, " if size else ""
     return Refused(
-        f"This {label} would open as {width:,} × {height:,} pixels ({megapixels:,.0f} "
-        f"megapixels), more than the {MAX_PIXELS // 1_000_000} megapixel limit. Export or scan "
-        "it at a lower resolution (300 DPI is plenty) and upload again.",
+        f"This {label} would open as {shape}{pixels / 1_000_000:,.0f} megapixels, more than "
+        f"the {MAX_PIXELS // 1_000_000} megapixel limit (a decompression bomb, or a scan at far "
+        "too high a resolution). Export or scan it at a lower resolution (300 DPI is plenty) "
+        "and upload again.",
         "image_bomb",
     )
 
@@ -258,16 +263,13 @@ def _image_pages(data: bytes, pil_format: str, label: str) -> int:
                     image.seek(frame)
                     width, height = image.size
                     if width * height > MAX_PIXELS:
-                        raise _bomb(width, height, label)
+                        raise _bomb(width * height, label, (width, height))
                     image.load()
     except Refused:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Refused(
-            f"This {label} would decompress to an absurd size. Export it again at a normal "
-            "resolution and upload that.",
-            "image_bomb",
-        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise _bomb(int(found.group(1)) if found else MAX_PIXELS * 10, label) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, IndexError):
         raise _damaged_image(label) from None
     return frames
