@@ -6,4 +6,7 @@ Models: ``models.py`` (imported by ``disputes.models``). Acts: ``services.py``. 
 ``calendar_rules/rules/evidence.yaml``.
 """
 
-from . import kinds  # noqa: F401  (the evidence event kinds register themselves)
+from . import (
+    kinds,  # noqa: F401  (the evidence event kinds register themselves)
+    mail,  # noqa: F401  (e-mails the upload link after a request commits)
+)

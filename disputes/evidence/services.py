@@ -137,8 +137,19 @@ def upload_evidence(
     return result
 
 
-def _store(*, dispute_id, name, data, checked, kind, actor, description, on_behalf_of, request,
-           system_actor) -> EvidenceItem:  # fmt: skip
+def _store(
+    *,
+    dispute_id,
+    name,
+    data,
+    checked,
+    kind,
+    actor,
+    description,
+    on_behalf_of,
+    request,
+    system_actor,
+) -> EvidenceItem:
     stored = []
     try:
         with transaction.atomic():
@@ -303,8 +314,12 @@ def request_evidence(
     due_on = due_on or default_due_on(dispute, today=today)
     if due_on is None or due_on < today:
         raise ValidationError({"due_on": "Give a due date from today on."})
-    if why_not(dispute=dispute, name="request_evidence", actor=actor,
-               expected_version=dispute.version) is None:  # fmt: skip
+    if (
+        why_not(
+            dispute=dispute, name="request_evidence", actor=actor, expected_version=dispute.version
+        )
+        is None
+    ):
         dispute = transition_dispute(
             dispute_id=dispute.pk,
             name="request_evidence",
@@ -357,8 +372,9 @@ def _check_request(dispute, *, kinds, contact, colleague, today) -> None:
         raise ValidationError({"contact": "That contact is not at this dispute's client."})
 
 
-def _close_request(*, request_id, status, kind, actor, system_actor="", comment="",
-                   expected_version=None, now=None) -> EvidenceRequest:  # fmt: skip
+def _close_request(
+    *, request_id, status, kind, actor, system_actor="", comment="", expected_version=None, now=None
+) -> EvidenceRequest:
     dispute_id = EvidenceRequest.objects.values_list("dispute_id", flat=True).get(pk=request_id)
     dispute = _locked(dispute_id)
     if actor is not None:
@@ -394,8 +410,9 @@ def _close_request(*, request_id, status, kind, actor, system_actor="", comment=
 
 
 @transaction.atomic
-def answer_request(*, request_id: int, actor, expected_version=None, comment="",
-                   system_actor="") -> EvidenceRequest:  # fmt: skip
+def answer_request(
+    *, request_id: int, actor, expected_version=None, comment="", system_actor=""
+) -> EvidenceRequest:
     """The request is answered: by the client through the link (``actor=None`` and the
     contact's name as ``system_actor``), or marked so by staff."""
     return _close_request(
