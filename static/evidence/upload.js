@@ -7,6 +7,9 @@
  */
 (function () {
   "use strict";
+  // HTMX re-runs this script when it swaps the page body in: bind the listeners once only.
+  if (window.astraEvidenceUpload) { return; }
+  window.astraEvidenceUpload = true;
 
   function formOf(el) { return el && el.closest ? el.closest("form[data-evidence-upload]") : null; }
 
