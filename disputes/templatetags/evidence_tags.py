@@ -69,6 +69,7 @@ def evidence_panel(context):
         "can_upload": user.has_perm(services.P_UPLOAD) and dispute.is_open,
         "can_request": user.has_perm(services.P_REQUEST) and dispute.is_open,
         "can_override": user.has_perm(services.P_OVERRIDE) and dispute.is_open,
+        "checklist_keys": [row.item.kind.key for row in status.rows],
         "letter_version": versions.values_list("version", flat=True).first(),
         "today": today,
     }
