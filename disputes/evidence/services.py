@@ -70,6 +70,7 @@ class Upload:
 
     name: str
     data: bytes
+    size: int | None = None  # the full size, when ``data`` was cut at the limit
 
 
 @dataclass
@@ -117,7 +118,9 @@ def upload_evidence(
     for upload in uploads:
         name = _clean_name(upload.name)
         try:
-            checked = validation.check(upload.data, max_bytes=settings.EVIDENCE_MAX_BYTES)
+            checked = validation.check(
+                upload.data, max_bytes=settings.EVIDENCE_MAX_BYTES, size=upload.size
+            )
         except validation.Refused as exc:
             result.refused.append((name, str(exc)))
             continue
