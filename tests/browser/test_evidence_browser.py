@@ -78,6 +78,7 @@ def test_a_client_answers_through_the_link_on_a_phone(page, site, cs_user, scree
     )
     page.get_by_role("button", name="Send files").click()
     expect(page.locator(".upload-item.upload-done")).to_contain_text("Uploaded")
+    expect(page.locator("#received")).to_contain_text("delivery.pdf")
     screenshot("evidence-client-phone", full_page=True)
     item = EvidenceItem.objects.get()
     assert item.on_behalf_of == contact and item.request == ask
