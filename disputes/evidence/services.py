@@ -159,6 +159,13 @@ def _store(
             dispute = _locked(dispute_id)
             if not dispute.is_open:
                 raise TransitionRefused("This dispute is closed: it takes no more evidence.")
+            if (
+                request is not None
+                and not EvidenceRequest.objects.filter(
+                    pk=request.pk, dispute_id=dispute.pk, status=RequestStatus.OPEN
+                ).exists()
+            ):
+                raise TransitionRefused("This request is closed: it takes no more files.")
             first = (
                 EvidenceItem.objects.filter(dispute=dispute, sha256=checked.sha256, withdrawn=False)
                 .order_by("id")
