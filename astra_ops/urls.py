@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from disputes.evidence.views import client_upload
 from disputes.security import views as security_views
 
 urlpatterns = [
@@ -24,5 +25,7 @@ urlpatterns = [
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),
     path("case-history/", include("disputes.history.urls")),
+    # The client's evidence upload link (no account): disputes.evidence.links.
+    path("e/<int:request_id>/<str:token>/", client_upload, name="evidence_link"),
     path("admin/", admin.site.urls),
 ]

@@ -13,3 +13,6 @@ class CalendarRulesConfig(AppConfig):
         rules.tables()
         deadlines.engine()
         cutoffs.cutoffs()
+        from .rules import evidence
+
+        evidence.evidence_table()

@@ -471,6 +471,12 @@ class CalendarFeed(models.Model):
 
 # Models of the feature packages belong to this app.
 from .confirmed_rules.models import RuleConfirmation  # noqa: E402, F401
+from .evidence.models import (  # noqa: E402, F401
+    ChecklistOverride,
+    EvidenceItem,
+    EvidenceRequest,
+    RebuttalLetter,
+)
 from .history.models import CaseEvent  # noqa: E402, F401
 from .history.runs import AuditRun  # noqa: E402, F401
 from .missed.models import MissedDeadline  # noqa: E402, F401

@@ -35,6 +35,7 @@ ROLE_PERMISSIONS = {
         "disputes.verify_audit",
         "disputes.unlock_logins",
         "disputes.confirm_rules",
+        "disputes.override_checklist",
     ],
     "customer_success": [
         *VIEW,

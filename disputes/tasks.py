@@ -58,3 +58,7 @@ def run_audit(run_id: int) -> int:
     from .history.runs import perform
 
     return perform(run_id).break_count or 0
+
+
+# Evidence tasks live in their package; imported here so the worker registers them.
+from .evidence.tasks import expire_evidence_requests  # noqa: E402, F401

@@ -34,7 +34,7 @@ def worked(agent):
     dispute = open_dispute()
     act(dispute_id=dispute.pk, name="claim", actor=agent, assignee=agent)
     services.add_note(dispute_id=dispute.pk, author=agent, body="Receipt and tracking attached.")
-    act(dispute_id=dispute.pk, name="mark_ready", actor=agent)
+    act(dispute_id=dispute.pk, name="request_evidence", actor=agent)
     act(
         dispute_id=dispute.pk,
         name="visa_submit_dispute_response",
