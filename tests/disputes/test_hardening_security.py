@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from disputes.models import CalendarFeed
+from disputes.security.middleware import RENEWED_AT
 from tests.factories import open_dispute
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,8 +162,11 @@ def test_a_session_ends_after_the_idle_time_and_each_request_renews_it(client, a
     assert response.status_code == 302
     assert response.cookies["sessionid"]["max-age"] == settings.SESSION_COOKIE_AGE == 8 * 3600
     session = Session.objects.get()
-    idle_start = timezone.now() - timedelta(hours=7)
-    Session.objects.filter(pk=session.pk).update(expire_date=idle_start + timedelta(hours=8))
+    # Idle for 7 hours: the session has one hour left and was last renewed long ago.
+    store = client.session
+    store[RENEWED_AT] -= 7 * 3600
+    store.save()
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(hours=1))
     assert client.get(reverse("disputes:queue")).status_code == 200
     renewed = Session.objects.get(pk=session.pk).expire_date
     assert renewed > timezone.now() + timedelta(hours=7, minutes=59)
@@ -170,3 +174,11 @@ def test_a_session_ends_after_the_idle_time_and_each_request_renews_it(client, a
     response = client.get(reverse("disputes:queue"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_a_recently_renewed_session_is_not_written_again(client, agent):
+    client.force_login(agent)
+    expiry = Session.objects.get().expire_date
+    assert client.get(reverse("disputes:queue")).status_code == 200
+    assert Session.objects.get().expire_date == expiry
