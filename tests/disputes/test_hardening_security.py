@@ -149,6 +149,7 @@ def test_rendered_pages_have_no_inline_script(client, pages, page):
     html = client.get(pages[page]).content.decode()
     assert [what for pattern, what in INLINE if pattern.search(html)] == []
     assert '"allowEval": false' in html
+    assert "{#" not in html and "{%" not in html
 
 
 # --- sessions -----------------------------------------------------------------------------------
