@@ -17,7 +17,7 @@ from .choices import Network, Party, Rail
 from .deadlines import current_layers
 from .history import KINDS, Described
 from .missed import selectors as missed
-from .models import CaseEvent, Dispute, Transaction
+from .models import CaseEvent, Dispute
 
 RELATED_LIMIT = 25
 
@@ -127,10 +127,17 @@ def related_disputes(dispute: Dispute, limit: int = RELATED_LIMIT) -> list[Relat
     same = Q(transaction_id=dispute.transaction_id)
     fingerprint = dispute.transaction.account_fingerprint
     if fingerprint:
-        same_account = Transaction.objects.filter(
-            client_id=dispute.client_id, account_fingerprint=fingerprint
-        ).values("pk")
-        same |= Q(transaction_id__in=same_account)
+        # One join through the transactions with this card or account (the dispute's own among
+        # them when it is the client's): an OR of the two reads every dispute at 1 M rows.
+        same_account = Q(
+            transaction__client_id=dispute.client_id,
+            transaction__account_fingerprint=fingerprint,
+        )
+        same = (
+            same_account
+            if dispute.transaction.client_id == dispute.client_id
+            else same | same_account
+        )
     rows = (
         Dispute.objects.filter(same)
         .exclude(pk=dispute.pk)

@@ -316,11 +316,19 @@ def _flash(request, level: str, text: str) -> None:
     messages.add_message(request, messages.SUCCESS if level == "success" else messages.ERROR, text)
 
 
-def _dispute_id(value) -> int:
-    try:
+def _whole_number(value) -> int | None:
+    """A posted id or version: ASCII digits only ("²" and "١" are digits to ``str.isdigit``
+    but not to ``int``), at most 18 of them (a bigint), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
-    except (TypeError, ValueError):
-        raise Http404("No such dispute.") from None
+    return None
+
+
+def _dispute_id(value) -> int:
+    found = _whole_number(value)
+    if found is None:
+        raise Http404("No such dispute.")
+    return found
 
 
 def _render_rows(request, ids, *, notice, level, template, extra=None):
@@ -352,7 +360,7 @@ def claim(request):
             dispute_id=dispute_id,
             actor=request.user,
             # A missing or malformed version is refused by the service, not skipped.
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=_whole_number(version),
         )
         notice, level = f"You claimed {dispute.case_id}.", "success"
     except Dispute.DoesNotExist:
@@ -377,7 +385,8 @@ def assign(request):
     needed = "disputes.claim_dispute" if claiming else "disputes.assign_dispute"
     if not request.user.has_perm(needed):
         raise PermissionDenied("Your role may not assign disputes to others.")
-    ids = list(dict.fromkeys(int(v) for v in request.POST.getlist("dispute") if v.isdigit()))
+    posted = (_whole_number(v) for v in request.POST.getlist("dispute"))
+    ids = list(dict.fromkeys(pk for pk in posted if pk is not None))
     assignee = request.user if claiming else _assignee(request.POST.get("assignee"))
     if not ids or assignee is None:
         notice = "Select at least one dispute." if not ids else "Choose whom to assign them to."
@@ -388,7 +397,7 @@ def assign(request):
         dispute_ids=ids,
         assignee=assignee,
         actor=request.user,
-        expected_versions={i: int(v) for i, v in seen.items() if v.isdigit()},
+        expected_versions={i: _whole_number(v) for i, v in seen.items() if _whole_number(v)},
     )
     who = "you" if assignee == request.user else person_name(assignee)
     notice = f"Assigned {len(done)} dispute{'' if len(done) == 1 else 's'} to {who}."

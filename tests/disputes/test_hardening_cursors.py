@@ -60,3 +60,20 @@ def test_a_deeply_nested_cursor_is_ignored(client, agent, three):
     response = client.get(QUEUE, {"after": deep})
     assert response.status_code == 200
     assert len(case_ids(response)) == 3
+
+
+# --- posted ids and versions ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["²", "١٢", "9" * 30])
+def test_a_posted_id_or_version_that_is_not_ascii_digits_is_refused_not_a_500(client, lead, number):
+    dispute = make_dispute()
+    client.force_login(lead)
+    claim = client.post("/disputes/claim/", {"claim": dispute.pk, f"version-{dispute.pk}": number})
+    assert claim.status_code in (302, 404)
+    assign = client.post(
+        "/disputes/assign/",
+        {"dispute": [dispute.pk, number], "action": "claim", f"version-{dispute.pk}": number},
+    )
+    assert assign.status_code == 302
+    assert client.post("/disputes/claim/", {"claim": number}).status_code == 404
