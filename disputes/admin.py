@@ -194,3 +194,6 @@ class CaseEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from .evidence import admin as evidence_admin  # noqa: E402, F401  (read-only evidence pages)

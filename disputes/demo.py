@@ -967,7 +967,7 @@ def seed(
     return {
         "evidence": evidence,
         "disputes": made,
-        "audit_rows": rows_made,
+        "audit_rows": rows_made + evidence["events"],
         "clients": len(clients),
         "users": len(users) + len(agents) - 1,
     }

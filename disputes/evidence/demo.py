@@ -95,12 +95,18 @@ def _ask(dispute, actor, kinds, *, today, contact, due_on=None):
 
 
 def seed_evidence(*, users: dict, agents: list, seed_value: int, limit: int = 120) -> dict:
-    """Evidence on up to ``limit`` open disputes. Returns counts. The request e-mails are not
-    sent (the demo's contacts are made up)."""
+    """Evidence on up to ``limit`` open disputes. Returns counts (files, requests, letters and
+    the case-history events written). The request e-mails are not sent (the demo's contacts
+    are made up)."""
     from django.test.utils import override_settings
 
+    from disputes.models import CaseEvent
+
+    last = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        return _seed(users=users, agents=agents, seed_value=seed_value, limit=limit)
+        counts = _seed(users=users, agents=agents, seed_value=seed_value, limit=limit)
+    counts["events"] = CaseEvent.objects.filter(pk__gt=last).count()
+    return counts
 
 
 def _seed(*, users, agents, seed_value, limit) -> dict:

@@ -48,7 +48,7 @@ def test_drag_and_drop_upload_with_a_progress_bar_per_file(log_in, site, cs_user
     expect(refused).to_contain_text("ZIP archive")
     assert done.locator("progress").evaluate("bar => bar.value") == 100
     # The page body refreshes: the file is listed, the checklist item satisfied, the gate open.
-    expect(page.locator(".evidence-files")).to_contain_text("pod.pdf")
+    expect(page.locator(".evidence-files")).to_contain_text("pod.pdf", timeout=20_000)
     expect(page.locator("#checklist")).to_contain_text("1 file")
     expect(page.locator("[data-gate=blocked]")).to_have_count(0)
     expect(page.locator(".upload-item")).to_have_count(2)  # the answers stay in view
@@ -78,7 +78,7 @@ def test_a_client_answers_through_the_link_on_a_phone(page, site, cs_user, scree
     )
     page.get_by_role("button", name="Send files").click()
     expect(page.locator(".upload-item.upload-done")).to_contain_text("Uploaded")
-    expect(page.locator("#received")).to_contain_text("delivery.pdf")
+    expect(page.locator("#received")).to_contain_text("delivery.pdf", timeout=20_000)
     screenshot("evidence-client-phone", full_page=True)
     item = EvidenceItem.objects.get()
     assert item.on_behalf_of == contact and item.request == ask
