@@ -147,7 +147,11 @@ if AWS_STORAGE_BUCKET_NAME:
 # E-mail: console by default; smtp://user:pass@host:port (or smtp+tls://) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Astra Ops <disputes@astra-ops.local>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Deadline reminders: banking days before the internal due date (then the day of it, overdue, and
+# the day of the network due date).
+REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[5, 2, 1])
 
 # Celery: an embedded filesystem broker by default, so the demo needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -173,6 +177,16 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chains": {
         "task": "disputes.tasks.verify_audit_chains",
         "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    "send-deadline-reminders": {
+        "task": "disputes.notifications.tasks.send_deadline_reminders",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    "send-weekly-digest": {
+        "task": "disputes.notifications.tasks.send_weekly_digest",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),  # CELERY_TIMEZONE: ops time
         "options": {"expires": 6 * 60 * 60},
     },
 }

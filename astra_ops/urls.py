@@ -20,5 +20,6 @@ urlpatterns = [
     path("disputes/", include("disputes.urls")),
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),
+    path("", include("disputes.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -19,3 +19,4 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles, sender=self)
+        from .notifications import kinds  # noqa: F401  (registers the notification event kinds)

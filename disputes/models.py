@@ -429,3 +429,4 @@ class CalendarFeed(models.Model):
 
 # The case history lives in its own package; its model belongs to this app.
 from .history.models import CaseEvent  # noqa: E402, F401
+from .notifications.models import Notification, NotificationSettings  # noqa: E402, F401

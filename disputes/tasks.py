@@ -39,3 +39,7 @@ def recompute_deadlines() -> int:
     report = recompute_open_deadlines()
     log.info("deadlines recomputed: %s checked, %s written", report.checked, report.written)
     return report.written
+
+
+# Tasks of the feature packages, registered with the worker through this module.
+from .notifications import tasks as notification_tasks  # noqa: E402, F401
