@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0004_case_history'),
+        ('disputes', '0009_evidence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -70,8 +70,46 @@ def _reminder(notification: Notification):
     return subject, context, "notifications/reminder"
 
 
-def _threshold_label(name: str) -> str:
-    return thresholds.Threshold(name, "internal", date.min, date.min, 0).label()
+def _threshold_label(name: str, deadline: str = "internal") -> str:
+    return thresholds.Threshold(name, deadline, date.min, date.min, 0).label()
+
+
+def _chaser(notification: Notification):
+    from disputes.evidence.models import EvidenceRequest
+
+    dispute = notification.dispute
+    request = EvidenceRequest.objects.select_related("contact").get(pk=notification.subject_id)
+    to_client = notification.recipient_id is None
+    label = _threshold_label(notification.threshold, "evidence")
+    amount = money(dispute.amount, dispute.currency)
+    due = notification.due_on
+    if to_client:
+        headline = (
+            f"The evidence we asked for about the {dispute.get_network_display()} dispute "
+            f"{dispute.case_id} ({amount}) is due {_day(due)}."
+        )
+    else:
+        state = "was due" if due < ops_date(notification.created_at) else "is due"
+        headline = (
+            f"Evidence from {dispute.client.name} for {dispute.get_network_display()} "
+            f"{dispute.case_id} {state} {_day(due)}, {amount}: {dispute_url(dispute)}"
+        )
+    context = {
+        "notification": notification,
+        "dispute": dispute,
+        "request": request,
+        "headline": headline,
+        "to_client": to_client,
+        "threshold_label": label,
+        "amount": amount,
+        "url": dispute_url(dispute),
+        "asked": request.recipient_name() or "the client",
+        "settings_url": f"{settings.SITE_URL}/notifications/settings/",
+    }
+    subject = f"Evidence request: {dispute.get_network_display()} {dispute.case_id} · {label}"
+    if not to_client:
+        subject += f" · {dispute.client.name}"
+    return subject, context, "notifications/chaser"
 
 
 def render_digest(digest) -> tuple[str, str, str]:
@@ -105,7 +143,8 @@ def digest_ics(digest, stamp) -> str:
 def message_for(notification: Notification, *, connection=None) -> EmailMultiAlternatives:
     if notification.kind == Kind.DIGEST:
         return _digest_message(notification, connection)
-    subject, context, template = _reminder(notification)
+    render = _chaser if notification.kind == Kind.CHASER else _reminder
+    subject, context, template = render(notification)
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"{template}.txt", context),

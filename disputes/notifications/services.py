@@ -33,6 +33,11 @@ from .people import People
 log = logging.getLogger(__name__)
 
 SWEEP_ACTOR = "Reminder sweep"
+EVENT_KINDS = {
+    Kind.REMINDER: "reminder_sent",
+    Kind.ESCALATION: "escalation_sent",
+    Kind.CHASER: "evidence_chaser_sent",
+}
 CHUNK = 250
 CLAIM_EXPIRES = timedelta(minutes=10)
 # Reminders stop once our filing is in (submitted) or the dispute is closed.
@@ -91,9 +96,40 @@ def reminder_candidates(today: date):
 
 @dataclass(frozen=True, slots=True)
 class Planned:
+    """One notification a sweep means to record: to a user, or to a client contact."""
+
     kind: str
     threshold: thresholds.Threshold
-    user: object
+    user: object = None
+    contact: object = None
+    subject_id: int | None = None  # evidence chasers: the request
+
+    @property
+    def recipient_key(self) -> str:
+        return f"user:{self.user.pk}" if self.user else f"contact:{self.contact.pk}"
+
+    @property
+    def name(self) -> str:
+        if self.user:
+            return self.user.get_full_name() or self.user.get_username()
+        return f"{self.contact.name} (client contact)"
+
+    def row(self, *, dispute_id: int, now) -> Notification:
+        t = self.threshold
+        row = Notification(
+            kind=self.kind,
+            dispute_id=dispute_id,
+            deadline=t.deadline,
+            due_on=t.due_on,
+            threshold=t.name,
+            recipient_key=self.recipient_key,
+            recipient=self.user,
+            email=(self.user or self.contact).email,
+            subject_id=self.subject_id,
+            created_at=now,
+        )
+        row.planned = self
+        return row
 
 
 def plan(dispute, *, today: date, people: People) -> list[Planned]:
@@ -123,7 +159,7 @@ def plan(dispute, *, today: date, people: People) -> list[Planned]:
 
 def _key(dispute_id: int, p: Planned) -> tuple:
     t = p.threshold
-    return (dispute_id, t.deadline, t.due_on, t.name, f"user:{p.user.pk}")
+    return (dispute_id, t.deadline, t.due_on, t.name, p.recipient_key)
 
 
 def _recorded_keys(dispute_ids) -> set:
@@ -145,6 +181,8 @@ def _missing(disputes, *, today, people) -> dict[int, list[Planned]]:
 
 
 def _heads(dispute_ids) -> dict[int, tuple[int, str]]:
+    if connection.vendor != "postgresql":  # the demo's SQLite: one query per dispute
+        return {pk: history.head(pk) for pk in dispute_ids}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT DISTINCT ON (dispute_id) dispute_id, seq, row_hash FROM "
@@ -161,7 +199,7 @@ def _event_payload(dispute, planned: list[Planned]) -> dict:
         "threshold_label": t.label(),
         "deadline": t.deadline,
         "due_on": t.due_on,
-        "recipients": [p.user.get_full_name() or p.user.get_username() for p in planned],
+        "recipients": [p.name for p in planned],
     }
 
 
@@ -178,7 +216,7 @@ def _events(disputes: dict, rows: list[Notification], now) -> list[CaseEvent]:
         row = history.event_row(
             dispute=disputes[pk],
             seq=seq + 1,
-            kind="escalation_sent" if kind == Kind.ESCALATION else "reminder_sent",
+            kind=EVENT_KINDS[kind],
             system_actor=SWEEP_ACTOR,
             payload=_event_payload(disputes[pk], planned),
             at=now,
@@ -188,7 +226,7 @@ def _events(disputes: dict, rows: list[Notification], now) -> list[CaseEvent]:
     return events
 
 
-def _record_chunk(dispute_ids, *, now, today, people) -> list[Notification]:
+def _record_chunk(dispute_ids, *, now, today, people, missing=None) -> list[Notification]:
     """Lock the disputes, decide again on what the locked rows say, record what is missing."""
     with transaction.atomic():
         locked = {
@@ -197,23 +235,8 @@ def _record_chunk(dispute_ids, *, now, today, people) -> list[Notification]:
             .filter(pk__in=list(dispute_ids))
             .order_by("pk")
         }
-        missing = _missing(locked.values(), today=today, people=people)
-        rows = []
-        for pk, planned in missing.items():
-            for p in planned:
-                row = Notification(
-                    kind=p.kind,
-                    dispute_id=pk,
-                    deadline=p.threshold.deadline,
-                    due_on=p.threshold.due_on,
-                    threshold=p.threshold.name,
-                    recipient_key=f"user:{p.user.pk}",
-                    recipient=p.user,
-                    email=p.user.email,
-                    created_at=now,
-                )
-                row.planned = p
-                rows.append(row)
+        missing = (missing or _missing)(locked.values(), today=today, people=people)
+        rows = [p.row(dispute_id=pk, now=now) for pk, ps in missing.items() for p in ps]
         Notification.objects.bulk_create(rows)
         CaseEvent.objects.bulk_create(_events(locked, rows, now))
     return rows
@@ -234,23 +257,33 @@ def send_deadline_reminders(
     report.candidates = len(candidates)
     missing = _missing(candidates, today=today, people=people)
     for index, chunk in enumerate(batched(sorted(missing), CHUNK)):
-        rows = _record_chunk(chunk, now=now, today=today, people=people)
+        rows = record(_missing, chunk, now=now, today=today, people=people, dispatch=dispatch)
         report.disputes += len({r.dispute_id for r in rows})
         report.reminders += sum(r.kind == Kind.REMINDER for r in rows)
         report.escalations += sum(r.kind == Kind.ESCALATION for r in rows)
-        ids = [r.pk for r in rows]
-        transaction.on_commit(lambda ids=ids: dispatch(ids))
         if after_chunk:
             after_chunk(index)
-    report.chasers = _chasers(now=now, today=today, dispatch=dispatch)
+    report.chasers = _chasers(now=now, today=today, people=people, dispatch=dispatch)
     report.redispatched = redispatch_pending(dispatch=dispatch, now=now)
     return report
 
 
-def _chasers(*, now, today, dispatch) -> int:
+def _chasers(*, now, today, people, dispatch) -> int:
     from . import chasers
 
-    return chasers.send_evidence_chasers(now=now, today=today, dispatch=dispatch)
+    return chasers.send_evidence_chasers(now=now, today=today, people=people, dispatch=dispatch)
+
+
+def record(missing_of, dispute_ids, *, now, today, people, dispatch) -> list[Notification]:
+    """Record, chunk by chunk under the disputes' row locks, what ``missing_of`` says is owed;
+    dispatch each chunk after it commits."""
+    recorded = []
+    for chunk in batched(sorted(dispute_ids), CHUNK):
+        rows = _record_chunk(chunk, now=now, today=today, people=people, missing=missing_of)
+        ids = [r.pk for r in rows]
+        transaction.on_commit(lambda ids=ids: dispatch(ids))
+        recorded += rows
+    return recorded
 
 
 def redispatch_pending(*, dispatch, now=None) -> int:

@@ -27,9 +27,13 @@ class Threshold:
         return int(self.name.split("-")[1]) if self.name.startswith(BEFORE) else 0
 
     def label(self) -> str:
+        evidence = self.deadline == "evidence"
         if self.name.startswith(BEFORE):
             n = self.days_before
-            return f"{n} banking day{'' if n == 1 else 's'} before the internal deadline"
+            of = "the evidence due date" if evidence else "the internal deadline"
+            return f"{n} banking day{'' if n == 1 else 's'} before {of}"
+        if evidence:
+            return "Evidence overdue"
         return {
             DUE_TODAY: "Internal deadline today",
             OVERDUE: "Past the internal deadline",
