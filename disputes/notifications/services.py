@@ -10,6 +10,7 @@ recorded and the next run records the rest and re-dispatches what was recorded b
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -342,13 +343,18 @@ def deliver_now(ids: Iterable[int]) -> int:
     next sweep to hand over again."""
     from django.core.mail import get_connection
 
-    sent = 0
-    with get_connection() as mail:
+    sent, mail = 0, get_connection()
+    with suppress(*TRANSIENT):  # if it stays down, each delivery records its own failure
+        mail.open()
+    try:
         for pk in ids:
             try:
                 sent += deliver(pk, connection=mail)
             except TRANSIENT as exc:
                 log.warning("notification %s not delivered: %s", pk, exc)
+    finally:
+        with suppress(*TRANSIENT):
+            mail.close()
     return sent
 
 
