@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -84,6 +84,7 @@ class Digest:
     role: str
     today: date
     week_of: date
+    now: datetime
     title: str
     greeting: str
     sections: list = field(default_factory=list)
@@ -123,6 +124,7 @@ def build(user, *, now: datetime) -> Digest | None:
         role=role,
         today=today,
         week_of=week_of(today),
+        now=now,
         title=ROLE_TITLES[role],
         greeting=f"Good morning, {user.first_name or person_name(user)}.",
     )
@@ -246,10 +248,11 @@ def _change(now: int, before: int) -> str:
     return "±0" if delta == 0 else f"{delta:+d}"
 
 
-@cache
-def _team_counts(dimension: str, today: date, monday: date, zone: str) -> tuple:
+@lru_cache(maxsize=16)
+def _team_counts(dimension: str, today: date, monday: date, zone: str, run: datetime) -> tuple:
     """(key, due this week, overdue, won, lost, won the week before, lost the week before) per
-    value of ``dimension``. Cached per run: every lead's digest shows the same team."""
+    value of ``dimension``. Cached per run (every digest of one run has the same ``run`` time):
+    each lead's digest of a run shows the same team."""
     from zoneinfo import ZoneInfo
 
     start = datetime.combine(monday, datetime.min.time(), tzinfo=ZoneInfo(zone))
@@ -303,7 +306,7 @@ TEAM_COLUMNS = ["", "Due this week", "Overdue", "Won", "Lost", "Win rate", "vs l
 def _team_table(dimension: str, digest: Digest, names: dict, link) -> dict:
     rows = []
     for key, due, overdue, won, lost, won_b, lost_b in _team_counts(
-        dimension, digest.today, digest.week_of, settings.OPS_TIME_ZONE
+        dimension, digest.today, digest.week_of, settings.OPS_TIME_ZONE, digest.now
     ):
         rate_now, rate_before = _rate(won, lost), _rate(won_b, lost_b)
         trend = (

@@ -294,7 +294,7 @@ def redispatch_pending(*, dispatch, now=None) -> int:
     ids = list(
         Notification.objects.filter(sent_at__isnull=True)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .exclude(created_at__gt=now or timezone.now())
+        .filter(created_at__lt=now or timezone.now())  # not what this very sweep recorded
         .values_list("pk", flat=True)[:5000]
     )
     if ids:
@@ -309,49 +309,76 @@ TRANSIENT = (SMTPException, OSError)
 
 def claim(notification_id: int) -> bool:
     """Take the right to send this notification; False if it is sent or being sent."""
-    now = timezone.now()
     return bool(
-        Notification.objects.filter(pk=notification_id, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRES))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
+        Notification.objects.filter(_unclaimed(), pk=notification_id, sent_at__isnull=True).update(
+            claimed_at=timezone.now(), attempts=F("attempts") + 1
+        )
     )
+
+
+def _unclaimed():
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=timezone.now() - CLAIM_EXPIRES)
+
+
+def claim_many(ids) -> list[int]:
+    """Claim every one of ``ids`` nobody has sent or is sending; returns those claimed."""
+    with transaction.atomic():
+        claimed = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(_unclaimed(), pk__in=list(ids), sent_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=claimed).update(
+            claimed_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    return claimed
+
+
+def _loaded(ids):
+    return Notification.objects.filter(pk__in=list(ids)).select_related(
+        "dispute__client", "dispute__assignee", "recipient"
+    )
+
+
+def _send(notification, connection) -> None:
+    """Send a claimed notification and mark it sent; a transient failure releases the claim."""
+    from . import emails
+
+    try:
+        emails.message_for(notification, connection=connection).send()
+    except TRANSIENT as exc:
+        Notification.objects.filter(pk=notification.pk).update(
+            claimed_at=None, last_error=str(exc)[:300]
+        )
+        raise
+    Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), last_error="")
 
 
 def deliver(notification_id: int, *, connection=None) -> bool:
     """Send one notification if nobody has; True when this call sent it. A transient failure
     (SMTP down) releases the claim and is raised, for the task to retry with backoff."""
-    from . import emails
-
     if not claim(notification_id):
         return False
-    notification = Notification.objects.select_related("dispute", "recipient").get(
-        pk=notification_id
-    )
-    try:
-        emails.message_for(notification, connection=connection).send()
-    except TRANSIENT as exc:
-        Notification.objects.filter(pk=notification_id).update(
-            claimed_at=None, last_error=str(exc)[:300]
-        )
-        raise
-    Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), last_error="")
+    _send(_loaded([notification_id]).get(), connection)
     return True
 
 
 def deliver_now(ids: Iterable[int]) -> int:
-    """Deliver in this process (the command, the demo): what cannot go now stays pending for the
-    next sweep to hand over again."""
+    """Deliver in this process (the command, the demo), claiming a hundred at a time: what
+    cannot go now stays pending for the next sweep to hand over again."""
     from django.core.mail import get_connection
 
     sent, mail = 0, get_connection()
     with suppress(*TRANSIENT):  # if it stays down, each delivery records its own failure
         mail.open()
     try:
-        for pk in ids:
-            try:
-                sent += deliver(pk, connection=mail)
-            except TRANSIENT as exc:
-                log.warning("notification %s not delivered: %s", pk, exc)
+        for chunk in batched(ids, 100):
+            for notification in _loaded(claim_many(chunk)).order_by("pk"):
+                try:
+                    _send(notification, mail)
+                    sent += 1
+                except TRANSIENT as exc:
+                    log.warning("notification %s not delivered: %s", notification.pk, exc)
     finally:
         with suppress(*TRANSIENT):
             mail.close()
