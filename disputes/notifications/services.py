@@ -8,6 +8,7 @@ once. Running a sweep twice sends nothing twice; a sweep killed halfway leaves w
 recorded and the next run records the rest and re-dispatches what was recorded but not sent.
 """
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -204,7 +205,7 @@ def _event_payload(dispute, planned: list[Planned]) -> dict:
     }
 
 
-def _events(disputes: dict, rows: list[Notification], now) -> list[CaseEvent]:
+def _events(disputes: dict, rows: list[Notification], now) -> list[dict]:
     """One event per dispute and kind (a reminder to the assignee, an escalation to the leads),
     linked to each dispute's chain head. The callers hold the disputes' row locks."""
     grouped: dict[tuple[int, str], list[Planned]] = {}
@@ -223,8 +224,20 @@ def _events(disputes: dict, rows: list[Notification], now) -> list[CaseEvent]:
             at=now,
         )
         heads[pk] = (seq + 1, history.chain.link([row], prev_hash))
-        events.append(CaseEvent(**row))
+        events.append(row)
     return events
+
+
+def _write_events(rows: list[dict]) -> None:
+    """Write linked event rows: COPY on PostgreSQL (as the deadline recompute does)."""
+    if connection.vendor != "postgresql":
+        CaseEvent.objects.bulk_create([CaseEvent(**row) for row in rows])
+        return
+    fields = [f.attname for f in CaseEvent._meta.concrete_fields if f.attname != "id"]
+    sql = f"COPY {CaseEvent._meta.db_table} ({', '.join(fields)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[f]) if f == "payload" else row[f] for f in fields])
 
 
 def _record_chunk(dispute_ids, *, now, today, people, missing=None) -> list[Notification]:
@@ -239,7 +252,7 @@ def _record_chunk(dispute_ids, *, now, today, people, missing=None) -> list[Noti
         missing = (missing or _missing)(locked.values(), today=today, people=people)
         rows = [p.row(dispute_id=pk, now=now) for pk, ps in missing.items() for p in ps]
         Notification.objects.bulk_create(rows)
-        CaseEvent.objects.bulk_create(_events(locked, rows, now))
+        _write_events(_events(locked, rows, now))
     return rows
 
 
