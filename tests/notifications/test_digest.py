@@ -57,7 +57,7 @@ def test_a_lead_reads_the_team_by_assignee_client_and_network(make_due, agent, l
     by_assignee = {r["name"]: r["cells"] for r in digest.sections[1].table["rows"]}
     assert by_assignee[agent.get_full_name()][1] == 1  # overdue
     assert "Unassigned" in by_assignee
-    assert "win rate was" in text and "Visa" in text
+    assert "(was " in text and "Visa" in text
     assert f"assignee={agent.username}" in html
 
 
