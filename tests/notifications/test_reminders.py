@@ -132,3 +132,14 @@ def test_the_command_takes_a_time_to_sweep_at(make_due, agent, lead, capsys):
 
     with pytest.raises(CommandError, match="ISO-8601"):
         call_command("send_deadline_reminders", "--now", "yesterday")
+
+
+def test_the_dispute_page_shows_the_reminder_in_its_history(
+    client, make_due, agent, lead, django_capture_on_commit_callbacks
+):
+    dispute = make_due(-1, assignee=agent)
+    sweep(django_capture_on_commit_callbacks)
+    client.force_login(agent)
+    page = client.get(f"/disputes/{dispute.pk}/")
+    assert page.status_code == 200
+    assert b"Reminder sent" in page.content and b"Escalated to the ops leads" in page.content
