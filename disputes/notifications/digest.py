@@ -309,9 +309,7 @@ def _team_table(dimension: str, digest: Digest, names: dict, link) -> dict:
         dimension, digest.today, digest.week_of, settings.OPS_TIME_ZONE, digest.now
     ):
         rate_now, rate_before = _rate(won, lost), _rate(won_b, lost_b)
-        trend = (
-            f"won {_change(won, won_b)}, lost {_change(lost, lost_b)}; win rate was {rate_before}"
-        )
+        trend = f"won {_change(won, won_b)}, lost {_change(lost, lost_b)} (was {rate_before})"
         rows.append(
             {
                 "name": names.get(key, "Unassigned" if key is None else str(key)),
@@ -405,10 +403,19 @@ def _lead(digest: Digest) -> None:
 # --- Customer Success -------------------------------------------------------------------------
 
 
+def _awaiting_evidence(user):
+    """Disputes of the clients ``user`` looks after that wait for evidence (by client id, so the
+    (client, state, internal_due) index answers)."""
+    from disputes.models import Client
+
+    owned = list(Client.objects.filter(cs_owner=user).values_list("pk", flat=True))
+    return Dispute.objects.filter(client_id__in=owned, state=WorkState.AWAITING_EVIDENCE)
+
+
 def _customer_success(digest: Digest) -> None:
     user, today = digest.user, digest.today
     waiting = list(
-        Dispute.objects.filter(client__cs_owner=user, state=WorkState.AWAITING_EVIDENCE)
+        _awaiting_evidence(user)
         .select_related("client")
         .order_by("client_evidence_due", "pk")[:100]
     )
@@ -437,7 +444,7 @@ def _customer_success(digest: Digest) -> None:
 
 def _slow_clients(user, today) -> Section:
     rows = (
-        Dispute.objects.filter(client__cs_owner=user, state=WorkState.AWAITING_EVIDENCE)
+        _awaiting_evidence(user)
         .values("client__name", "client__slug")
         .annotate(
             waiting=Count("pk"),

@@ -175,6 +175,11 @@ class Command(BaseCommand):
                 "WHERE deadline_rule = 'benchmark' AND id %% 20 = 0",
                 [[a.pk for a in bench_agents], len(bench_agents)],
             )
+        cs = list(
+            user_model.objects.filter(username__startswith="bench", groups__name="customer_success")
+        )
+        for n, client in enumerate(Client.objects.order_by("pk")):  # each looks after a client
+            Client.objects.filter(pk=client.pk).update(cs_owner=cs[n % len(cs)])
         Notification.objects.filter(kind="digest").delete()
         recipients = digest_recipients().count()
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
