@@ -109,6 +109,8 @@ class Command(BaseCommand):
             self._insert(have + 1, size, FAR)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE disputes_dispute")
+        # Each round starts with nothing recorded for the disputes it makes due (rounds rerun).
+        Notification.objects.filter(dispute__deadline_rule="benchmark").delete()
         # The same disputes are due each round, at other dates: new thresholds to remind of.
         with connection.cursor() as cursor:
             cursor.execute(
