@@ -181,7 +181,7 @@ def _agent(digest: Digest) -> None:
     waiting = (
         _mine(user)
         .filter(state=WorkState.AWAITING_EVIDENCE)
-        .order_by("client_evidence_due", "pk")[:50]
+        .order_by("internal_due", "pk")[:50]  # the (assignee, state, internal_due) index
     )
     digest.sections.append(
         Section(
@@ -211,7 +211,9 @@ def _ics_summary(d) -> str:
 def _outcomes(disputes, digest: Digest) -> Section:
     start, end = _last_week(digest)
     closed = list(
-        disputes.filter(closed_at__gte=start, closed_at__lt=end).order_by("closed_at", "pk")[:50]
+        disputes.filter(state=WorkState.CLOSED, closed_at__gte=start, closed_at__lt=end).order_by(
+            "closed_at", "pk"
+        )[:50]
     )
     lines = [line(d, digest.today, what=d.get_outcome_display()) for d in closed]
     won = sum(d.outcome == Outcome.WON for d in closed)
@@ -417,7 +419,7 @@ def _customer_success(digest: Digest) -> None:
     waiting = list(
         _awaiting_evidence(user)
         .select_related("client")
-        .order_by("client_evidence_due", "pk")[:100]
+        .order_by("internal_due", "pk")[:100]  # the (client, state, internal_due) index
     )
     late = [d for d in waiting if d.client_evidence_due and d.client_evidence_due < today]
     open_ = [d for d in waiting if d not in late]

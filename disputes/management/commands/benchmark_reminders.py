@@ -54,7 +54,7 @@ class Command(BaseCommand):
             users, self.agents = demo.ensure_people()
             demo.ensure_clients(users["customer_success"], random.Random(1))
         self._context()
-        for turn, size in enumerate(int(s) for s in sizes.split(",")):
+        for turn, size in enumerate(int(s) for s in sizes.split(",") if s.strip()):
             self._grow(size, due, turn)
             self._sweep(size, due, deliver=turn == 0)
         self._digest(digest_users)
