@@ -57,7 +57,8 @@ class Command(BaseCommand):
         for turn, size in enumerate(int(s) for s in sizes.split(",") if s.strip()):
             self._grow(size, due, turn)
             self._sweep(size, due, deliver=turn == 0)
-        self._digest(digest_users)
+        if digest_users:
+            self._digest(digest_users)
 
     # --- data -------------------------------------------------------------------------------
 
