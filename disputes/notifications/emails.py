@@ -19,9 +19,26 @@ def _day(d: date) -> str:
     return f"{d:%a}, {d:%b} {d.day}"
 
 
+# What our move is at a stage, in the words of the network's rules (fallback: "<stage> response").
+OUR_MOVE = {
+    "dispute": "dispute response",
+    "chargeback": "second presentment",
+    "pre_arbitration": "pre-arbitration response",
+    "pre_arbitration_response": "arbitration filing",
+    "arbitration": "arbitration response",
+    "authorization_proof_requested": "proof of authorization",
+    "return": "decision on the return (dishonor or accept)",
+    "wsud_received": "decision on the return after the WSUD",
+    "wsud_requested": "follow-up on the WSUD request",
+    "dishonor": "follow-up on the dishonored return",
+    "contest": "response to the contested dishonor",
+}
+
+
 def what_is_due(dispute) -> str:
-    """ "Visa dispute response" — the filing our current stage's clock is for."""
-    return f"{dispute.get_network_display()} {dispute.get_stage_display().lower()} response"
+    """ "Visa dispute response": the filing our current stage's clock is for."""
+    move = OUR_MOVE.get(dispute.stage, f"{dispute.get_stage_display().lower()} response")
+    return f"{dispute.get_network_display()} {move}"
 
 
 def reminder_headline(notification: Notification) -> str:
