@@ -154,6 +154,7 @@ if AWS_STORAGE_BUCKET_NAME:
         "OPTIONS": {
             **STORAGES["default"]["OPTIONS"],
             "location": "evidence",
+            "signature_version": "s3v4",
             "querystring_expire": env.int("EVIDENCE_URL_EXPIRES", default=300),
         },
     }
@@ -208,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "disputes.notifications.tasks.send_weekly_digest",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),  # CELERY_TIMEZONE: ops time
         "options": {"expires": 6 * 60 * 60},
+    },
+    "expire-evidence-requests": {
+        "task": "disputes.evidence.tasks.expire_evidence_requests",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
     },
 }
 

@@ -41,5 +41,6 @@ def recompute_deadlines() -> int:
     return report.written
 
 
-# Tasks of the feature packages, registered with the worker through this module.
+# Tasks of the feature packages live in them; imported here so the worker registers them.
+from .evidence.tasks import expire_evidence_requests  # noqa: E402, F401
 from .notifications import tasks as notification_tasks  # noqa: E402, F401

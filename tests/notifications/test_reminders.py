@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from disputes.evidence.services import override_checklist
 from disputes.history.verify import verify
 from disputes.models import CaseEvent
 from disputes.notifications import services
@@ -99,6 +100,7 @@ def test_reminders_stop_once_the_dispute_is_submitted_or_closed(
     make_due, agent, lead, django_capture_on_commit_callbacks
 ):
     submitted = make_due(2, assignee=agent)
+    override_checklist(dispute_id=submitted.pk, actor=lead, reason="Filed on the merchant's word")
     act(dispute_id=submitted.pk, name="mark_ready", actor=agent)
     act(
         dispute_id=submitted.pk,

@@ -14,6 +14,7 @@ from django.core import mail
 from calendar_rules import calendars
 from disputes import services as disputes_services
 from disputes.choices import Party, WorkState
+from disputes.evidence.services import override_checklist
 from disputes.history.verify import verify
 from disputes.models import Dispute
 from disputes.notifications import services
@@ -161,6 +162,7 @@ def _act_for_the_day(plans, today, agent, lead, closed_at):
         elif submit == today and state in (WorkState.NEW, WorkState.IN_REVIEW):
             if state == WorkState.NEW:
                 _claim(pk, agent)
+            override_checklist(dispute_id=pk, actor=lead, reason="Filed without the documents")
             act(dispute_id=pk, name="mark_ready", actor=agent)
             act(dispute_id=pk, name="visa_submit_dispute_response", actor=agent, on=today)
             closed_at[pk] = moment(today, time(12))
