@@ -405,24 +405,32 @@ def _lead(digest: Digest) -> None:
 # --- Customer Success -------------------------------------------------------------------------
 
 
-def _awaiting_evidence(user):
-    """Disputes of the clients ``user`` looks after that wait for evidence (by client id, so the
-    (client, state, internal_due) index answers)."""
+def _open_requests(user):
+    """Open evidence requests this person made or that are for clients they look after."""
+    from disputes.evidence.models import EvidenceRequest, RequestStatus
     from disputes.models import Client
 
     owned = list(Client.objects.filter(cs_owner=user).values_list("pk", flat=True))
-    return Dispute.objects.filter(client_id__in=owned, state=WorkState.AWAITING_EVIDENCE)
+    return EvidenceRequest.objects.filter(
+        Q(requested_by=user) | Q(dispute__client_id__in=owned), status=RequestStatus.OPEN
+    )
+
+
+def _request_line(request, today) -> Line:
+    due = request.due_on
+    asked = request.recipient_name() or "the client"
+    return line(request.dispute, today, what=f"Evidence due {due:%b} {due.day} · asked {asked}")
 
 
 def _customer_success(digest: Digest) -> None:
     user, today = digest.user, digest.today
-    waiting = list(
-        _awaiting_evidence(user)
-        .select_related("client")
-        .order_by("internal_due", "pk")[:100]  # the (client, state, internal_due) index
+    requests = list(
+        _open_requests(user)
+        .select_related("dispute__client", "contact", "colleague")
+        .order_by("due_on", "pk")[:100]
     )
-    late = [d for d in waiting if d.client_evidence_due and d.client_evidence_due < today]
-    open_ = [d for d in waiting if d not in late]
+    late = [r for r in requests if r.due_on < today]
+    open_ = [r for r in requests if r.due_on >= today]
     digest.sections.append(
         Section(
             "Open evidence requests",
@@ -430,42 +438,41 @@ def _customer_success(digest: Digest) -> None:
             queue_url(state=WorkState.AWAITING_EVIDENCE),
             "Open disputes awaiting evidence",
             [
-                ("Past the evidence deadline", [_evidence_line(d, today) for d in late]),
-                ("Still within the evidence deadline", [_evidence_line(d, today) for d in open_]),
+                ("Past their due date", [_request_line(r, today) for r in late]),
+                ("Still within their due date", [_request_line(r, today) for r in open_]),
             ],
         )
     )
     digest.sections.append(_slow_clients(user, today))
     digest.deadlines = [
-        (d.client_evidence_due, f"Evidence due: {_ics_summary(d)[5:]}", line(d, today).url)
-        for d in open_
-        if d.client_evidence_due and d.client_evidence_due <= digest.week_of + timedelta(6)
+        (r.due_on, f"Evidence due: {_ics_summary(r.dispute)[5:]}", line(r.dispute, today).url)
+        for r in open_
+        if r.due_on <= digest.week_of + timedelta(6)
     ]
     digest.queue_link = queue_url(state=WorkState.AWAITING_EVIDENCE)
 
 
 def _slow_clients(user, today) -> Section:
+    """Clients with requests past their due date, most late first."""
     rows = (
-        _awaiting_evidence(user)
-        .values("client__name", "client__slug")
-        .annotate(
-            waiting=Count("pk"),
-            late=Count("pk", filter=Q(client_evidence_due__lt=today)),
-        )
+        _open_requests(user)
+        .values("dispute__client__name", "dispute__client__slug")
+        .annotate(waiting=Count("pk"), late=Count("pk", filter=Q(due_on__lt=today)))
         .filter(late__gt=0)
-        .order_by("-late", "-waiting", "client__name")[:10]
+        .order_by("-late", "-waiting", "dispute__client__name")[:10]
     )
     table = {
-        "columns": ["Client", "Requests open", "Past the evidence deadline"],
+        "columns": ["Client", "Requests open", "Past their due date"],
         "rows": [
             {
-                "name": r["client__name"],
-                "url": queue_url(client=r["client__slug"], state=WorkState.AWAITING_EVIDENCE),
+                "name": r["dispute__client__name"],
+                "url": queue_url(
+                    client=r["dispute__client__slug"], state=WorkState.AWAITING_EVIDENCE
+                ),
                 "cells": [r["waiting"], r["late"]],
                 "overdue": r["late"],
             }
             for r in rows
         ],
     }
-    table["columns"] = table["columns"]
     return Section("Clients slow to answer", "Every client is answering in time.", table=table)

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from disputes.models import Dispute, business_today
+from disputes.models import ClientContact, Dispute, business_today
 from disputes.notifications import digest as digests
 from disputes.notifications import emails, services
 from disputes.notifications.models import Notification, NotificationSettings
@@ -62,17 +62,25 @@ def test_a_lead_reads_the_team_by_assignee_client_and_network(make_due, agent, l
 
 
 def test_customer_success_reads_open_requests_and_slow_clients(make_due, agent, cs_user):
+    from disputes.evidence.models import EvidenceRequest
+
     slow = ClientFactory(name="Slow Answers Ltd", cs_owner=cs_user)
+    contact = ClientContact.objects.create(client=slow, name="Kim Lee", email="kim@slow.example")
     dispute = make_due(3, assignee=agent, client=slow)
-    act(dispute_id=dispute.pk, name="request_evidence", actor=agent)
-    Dispute.objects.filter(pk=dispute.pk).update(
-        client_evidence_due=business_today() - timedelta(2)
+    EvidenceRequest.objects.create(
+        dispute=dispute,
+        requested_by=cs_user,
+        contact=contact,
+        kinds=["proof_of_delivery"],
+        due_on=business_today() - timedelta(2),
     )
     digest, (_subject, text, _html) = texts(cs_user)
     assert [s.title for s in digest.sections] == [
         "Open evidence requests",
         "Clients slow to answer",
     ]
+    requests = text.split("== Open evidence requests ==")[1].split("== Clients")[0]
+    assert "Past their due date" in requests and "asked Kim Lee" in requests
     assert "Slow Answers Ltd" in text.split("== Clients slow to answer ==")[1]
 
 
