@@ -88,6 +88,8 @@ def _missing(disputes, *, today, people) -> dict:
 def send_evidence_chasers(*, now, today, people, dispatch) -> int:
     """Record and dispatch every chaser due; returns how many were recorded."""
     requests = list(_open_requests(today=today))
+    if not requests:
+        return 0
     owed = _missing_unlocked(requests, today=today, people=people)
     rows = record(_missing, owed, now=now, today=today, people=people, dispatch=dispatch)
     return len(rows)
