@@ -190,7 +190,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=2
 # E-mail: console by default; smtp://user:pass@host:port (or smtp+tls://) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Astra Ops <disputes@astra-ops.local>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Deadline reminders: banking days before the internal due date (then the day of it, overdue, and
+# the day of the network due date).
+REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[5, 2, 1])
 
 # Celery: an embedded filesystem broker by default, so the demo needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -226,6 +230,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "disputes.tasks.record_missed_deadlines",
         "schedule": crontab(minute=7),
         "options": {"expires": 55 * 60},
+    },
+    "send-deadline-reminders": {
+        "task": "disputes.notifications.tasks.send_deadline_reminders",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    "send-weekly-digest": {
+        "task": "disputes.notifications.tasks.send_weekly_digest",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),  # CELERY_TIMEZONE: ops time
+        "options": {"expires": 6 * 60 * 60},
     },
     "expire-evidence-requests": {
         "task": "disputes.evidence.tasks.expire_evidence_requests",

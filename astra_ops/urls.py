@@ -25,6 +25,7 @@ urlpatterns = [
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),
     path("case-history/", include("disputes.history.urls")),
+    path("", include("disputes.notifications.urls")),
     # The client's evidence upload link (no account): disputes.evidence.links.
     path("e/<int:request_id>/<str:token>/", client_upload, name="evidence_link"),
     path("admin/", admin.site.urls),

@@ -22,3 +22,4 @@ class DisputesConfig(AppConfig):
         from .security import signals
 
         signals.connect()
+        from .notifications import kinds  # noqa: F401  (registers the notification event kinds)

@@ -480,3 +480,4 @@ from .evidence.models import (  # noqa: E402, F401
 from .history.models import CaseEvent  # noqa: E402, F401
 from .history.runs import AuditRun  # noqa: E402, F401
 from .missed.models import MissedDeadline  # noqa: E402, F401
+from .notifications.models import Notification, NotificationSettings  # noqa: E402, F401

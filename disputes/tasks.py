@@ -60,5 +60,6 @@ def run_audit(run_id: int) -> int:
     return perform(run_id).break_count or 0
 
 
-# Evidence tasks live in their package; imported here so the worker registers them.
+# Tasks of the feature packages live in them; imported here so the worker registers them.
 from .evidence.tasks import expire_evidence_requests  # noqa: E402, F401
+from .notifications import tasks as notification_tasks  # noqa: E402, F401

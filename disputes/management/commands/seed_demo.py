@@ -6,6 +6,7 @@ from disputes import demo
 from disputes.history import checkpoint
 from disputes.missed.services import record_missed_deadlines
 from disputes.models import Dispute
+from disputes.notifications.services import send_deadline_reminders
 from disputes.templatetags.disputes_tags import role_label
 
 
@@ -39,6 +40,12 @@ class Command(BaseCommand):
                 f"Seeded {counts['disputes']:,} disputes with {counts['audit_rows']:,} audit rows "
                 f"for {counts['clients']} clients in {elapsed:.1f} s."
             )
+            if disputes <= 100_000:  # the demo shows reminders already sent (not the benchmarks)
+                report = send_deadline_reminders()
+                self.stdout.write(
+                    f"Reminder sweep: {report.reminders} reminders, {report.escalations} "
+                    f"escalations, {report.chasers} evidence chasers."
+                )
             self._after_seeding()
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, _first, _last in demo.DEMO_USERS:
