@@ -39,6 +39,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_filters",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "calendar_rules.apps.CalendarRulesConfig",
     "disputes.apps.DisputesConfig",
 ]

@@ -32,6 +32,7 @@ ROLE_PERMISSIONS = {
         "disputes.export_disputes",
         "disputes.view_reports",
         "disputes.verify_audit",
+        "disputes.import_files",
     ],
     "customer_success": [
         *VIEW,
