@@ -306,9 +306,15 @@ def _entry(rec: _Record) -> tuple[str, dict]:
     }
 
 
+_KNOWN_CODES: set[str] = set()
+
+
 def _known_code(rec: _Record, code: str, field_name: str) -> None:
+    if code in _KNOWN_CODES:
+        return
     try:
         rules.reason_code("nacha", code)
+        _KNOWN_CODES.add(code)
     except rules.RuleLookupError:
         raise rec.fail(
             field_name, f"{code} is not a NACHA return code in the rule tables"

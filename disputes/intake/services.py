@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections, transaction
@@ -274,8 +275,11 @@ def _fresh_returns(returns, summary) -> list:
     return fresh
 
 
+SEC_CODES = frozenset(SecCode.values)
+
+
 def _sec(batch) -> str:
-    return batch.sec_code if batch.sec_code in SecCode.values else ""
+    return batch.sec_code if batch.sec_code in SEC_CODES else ""
 
 
 def _original_entries(traces) -> dict:
@@ -308,8 +312,12 @@ def _new_transaction(context, batch, entry, *, pk=None) -> Transaction:
         currency="USD",
         transaction_date=batch.settlement_date,
         settlement_date=batch.settlement_date,
-        description=f"{batch.entry_description or 'ACH entry'} (original entry not on file)"[:200],
+        description=_description(batch),
     )
+
+
+def _description(batch) -> str:
+    return f"{batch.entry_description or 'ACH entry'} (original entry not on file)"[:200]
 
 
 def _imported_payload(context, batch, entry, *, original_known: bool, flag: str = "") -> dict:
@@ -552,48 +560,66 @@ class BulkReturns:
 
     def _write_chunk(self, chunk, originals) -> None:
         context = self.context
-        new_txn_ids = iter(
-            self._ids(
-                Transaction, sum(1 for _, e in chunk if e.addenda.original_trace not in originals)
-            )
-        )
+        fresh_count = sum(1 for _, e in chunk if e.addenda.original_trace not in originals)
+        new_txn_ids = iter(self._ids(Transaction, fresh_count))
         dispute_ids = iter(self._ids(Dispute, len(chunk)))
         txns, disputes, events, opened = [], [], [], []
         now = timezone.now()
         for batch, entry in chunk:
             trace = entry.addenda.original_trace
-            txn = originals.get(trace)
-            if txn is None:
-                txn = _new_transaction(context, batch, entry, pk=next(new_txn_ids))
-                txn.created_at = now
+            original = originals.get(trace)
+            if original is None:
+                txn = self._transaction(next(new_txn_ids), batch, entry, now)
                 txns.append(txn)
+            else:
+                txn = {"id": original.pk, "client_id": original.client_id}
             dispute = self._dispute(next(dispute_ids), txn, batch, entry, now)
             disputes.append(dispute)
             flag = _misfit(batch, entry)
-            events.extend(
-                self._events(dispute, batch, entry, flag, bool(originals.get(trace)), now)
-            )
-            opened.append((dispute.pk, batch, entry, flag))
+            events.extend(self._events(dispute, batch, entry, flag, original is not None, now))
+            opened.append((dispute.id, batch, entry, flag))
         with connection.cursor() as cursor:
             _copy(cursor, Transaction, txns)
-            _copy(cursor, Dispute, disputes)
+            _copy(cursor, Dispute, [d.__dict__ for d in disputes])
             _copy_rows(cursor, events)
         _after_open(context, opened)
 
-    def _dispute(self, pk, txn, batch, entry, now) -> Dispute:
-        context = self.context
-        dispute = Dispute(
+    def _transaction(self, pk, batch, entry, now) -> dict:
+        """The same values as ``_new_transaction``, without a model instance per row."""
+        return {
+            **TXN_DEFAULTS,
+            "id": pk,
+            "client_id": self.context.client_for(batch.company_id).pk,
+            "transaction_type": (
+                TransactionType.ACH_DEBIT if entry.is_debit else TransactionType.ACH_CREDIT
+            ),
+            "sec_code": _sec(batch),
+            "network_reference": entry.addenda.original_trace,
+            "account_last4": entry.account_last4,
+            "ach_company_id": batch.company_id,
+            "amount": entry.amount,
+            "transaction_date": batch.settlement_date,
+            "settlement_date": batch.settlement_date,
+            "description": _description(batch),
+            "created_at": now,
+        }
+
+    def _dispute(self, pk, txn, batch, entry, now) -> SimpleNamespace:
+        """The dispute's column values (attnames), as ``open_dispute`` would save them."""
+        dispute = SimpleNamespace(**DISPUTE_DEFAULTS)
+        dispute.__dict__.update(
+            id=pk,
             pk=pk,
             network=Network.NACHA,
             case_id=entry.addenda.original_trace,
-            client=txn.client,
-            transaction=txn,
+            client_id=txn["client_id"],
+            transaction_id=txn["id"],
             rail=Rail.ACH,
             reason_code=entry.addenda.code,
             stage=Stage.RETURN,
             amount=entry.amount,
             currency="USD",
-            received_on=context.parsed.header.created_on,
+            received_on=self.context.parsed.header.created_on,
             stage_started_on=batch.settlement_date,
             return_settled_on=batch.settlement_date,
             opened_at=now,
@@ -608,12 +634,18 @@ class BulkReturns:
         key = (dispute.reason_code, dispute.return_settled_on)
         fields = self.deadline_cache.get(key)
         if fields is None:
-            apply_deadline(dispute)
-            fields = {name: getattr(dispute, name) for name in DEADLINE_FIELDS}
+            model = Dispute(
+                network=dispute.network,
+                reason_code=dispute.reason_code,
+                stage=dispute.stage,
+                stage_started_on=dispute.stage_started_on,
+                return_settled_on=dispute.return_settled_on,
+            )
+            apply_deadline(model)
+            fields = {name: getattr(model, name) for name in DEADLINE_FIELDS}
             self.deadline_cache[key] = fields
-        else:
-            for name, value in fields.items():
-                setattr(dispute, name, value)
+        for name, value in fields.items():
+            setattr(dispute, name, value)
 
     def _events(self, dispute, batch, entry, flag, original_known, now) -> list[dict]:
         context = self.context
@@ -646,6 +678,23 @@ class BulkReturns:
         return rows
 
 
+TXN_DEFAULTS = {
+    "rail": Rail.ACH,
+    "reference_kind": ReferenceKind.TRACE_NUMBER,
+    "account_fingerprint": "",
+    "currency": "USD",
+}
+
+
+def _dispute_defaults() -> dict:
+    """Every column of a new dispute as the model's defaults leave it (attnames)."""
+    blank = Dispute()
+    return {f.attname: getattr(blank, f.attname) for f in Dispute._meta.concrete_fields}
+
+
+DISPUTE_DEFAULTS = _dispute_defaults()
+
+
 DEADLINE_FIELDS = (
     "network_due",
     "internal_due",
@@ -656,27 +705,34 @@ DEADLINE_FIELDS = (
 )
 
 
+_CODES_IN_FORCE: set = set()
+
+
 def _check_like_open_dispute(dispute) -> None:
     """What ``Dispute.full_clean`` checks in ``open_dispute``, without a query per row (the
     case id's uniqueness was checked for the whole file before)."""
     if dispute.amount <= 0:
         raise IntakeRefused("A dispute's amount must be positive.")
-    try:
-        rules.reason_code(dispute.network, dispute.reason_code, on=dispute.received_on)
-    except rules.RuleLookupError as exc:
-        raise IntakeRefused(str(exc)) from None
+    key = (dispute.reason_code, dispute.received_on)
+    if key not in _CODES_IN_FORCE:
+        try:
+            rules.reason_code(dispute.network, dispute.reason_code, on=dispute.received_on)
+        except rules.RuleLookupError as exc:
+            raise IntakeRefused(str(exc)) from None
+        _CODES_IN_FORCE.add(key)
     if len(dispute.case_id) > 40:
         raise IntakeRefused("Case id too long.")
 
 
-def _copy(cursor, model, objects) -> None:
-    if not objects:
+def _copy(cursor, model, rows) -> None:
+    """COPY rows (mappings of attnames) into the model's table."""
+    if not rows:
         return
-    fields = model._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = [f.attname for f in model._meta.concrete_fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
     with cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for obj in objects:
-            copy.write_row([getattr(obj, f.attname) for f in fields])
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _copy_rows(cursor, rows) -> None:
