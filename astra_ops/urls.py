@@ -21,4 +21,6 @@ urlpatterns = [
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),
     path("admin/", admin.site.urls),
+    path("intake/", include("disputes.intake.urls")),
+    path("api/", include("disputes.api.urls")),
 ]

@@ -47,9 +47,10 @@ class Command(BaseCommand):
         t0 = time.monotonic()
         parsed = nacha.parse(text)
         parse_seconds = time.monotonic() - t0
-        t1 = time.monotonic()
+        t1, cpu = time.monotonic(), time.process_time()
         imported = services.import_file(intake_file_id=intake_file.pk)
         import_seconds = time.monotonic() - t1
+        import_cpu = time.process_time() - cpu
         if imported.status != IntakeFile.Status.DONE:
             out(f"Refused: {imported.error}")
             return
