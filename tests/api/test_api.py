@@ -96,7 +96,7 @@ def test_role_without_permission_gets_403(compliance, acme):
 
 
 def test_list_uses_the_queue_filters_and_cursor(agent):
-    for n in range(3):
+    for _n in range(3):
         open_dispute(code="13.1")
     open_dispute(network="mastercard", code="4853")
     api = api_as(agent)
