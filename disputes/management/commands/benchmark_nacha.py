@@ -83,7 +83,7 @@ class Command(BaseCommand):
                 )
                 companies.append((company.company_id, company.company_name))
         # One originator in twenty matches no client.
-        return [*companies, (f"8{rng.randrange(10 ** 9):09d}", "UNKNOWN CO")]
+        return [*companies, (f"8{rng.randrange(10**9):09d}", "UNKNOWN CO")]
 
     def _file(self, rng, entries, batch_count, companies):
         prefix = f"{rng.randrange(10**4):04d}"
