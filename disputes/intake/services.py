@@ -171,7 +171,7 @@ class NachaSummary:
 
     def as_dict(self) -> dict:
         values = {k: v for k, v in self.__dict__.items() if k != "touched"}
-        values["disputes_touched"] = len(self.touched)
+        values["disputes_touched"] = len(set(self.touched))
         return values
 
 
