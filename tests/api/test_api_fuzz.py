@@ -20,9 +20,9 @@ from tests.factories import ClientFactory, UserFactory, open_dispute
 # Every act shares one view: fuzz four of them (an assignment, a code, an amount, a plain one)
 # so the test stays short.
 FUZZED_ACTS = ("claim", "assign", "nacha_dishonor", "record_won")
-schema = schemathesis.openapi.from_wsgi(
-    "/api/schema/?format=json", get_wsgi_application()
-).exclude(path_regex=rf"/api/v1/disputes/\{{id\}}/(?!({'|'.join(FUZZED_ACTS)})/)")
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application()).exclude(
+    path_regex=rf"/api/v1/disputes/\{{id\}}/(?!({'|'.join(FUZZED_ACTS)})/)"
+)
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_sources_file_is_validated_on_load(tmp_path):
         "card_sources:\n  x:\n    network: amex\n    amount_unit: major\n    columns: {}\n"
         "nacha_change_codes: {C01: x}\n"
     )
-    with pytest.raises(ValueError, match="card_sources.x.network"):
+    with pytest.raises(ValueError, match=r"card_sources\.x\.network"):
         load(broken)
 
 
@@ -108,7 +108,8 @@ def test_volumes_import_and_reimport(acme):
 
 
 def test_volumes_with_an_unknown_client_import_nothing(acme):
-    imported = run(IntakeFile.Kind.VOLUMES, VOLUMES + "nobody,2026-11-30,ach,ach_debit,1,1.00,USD\n")
+    unknown = "nobody,2026-11-30,ach,ach_debit,1,1.00,USD\n"
+    imported = run(IntakeFile.Kind.VOLUMES, VOLUMES + unknown)
     assert imported.status == IntakeFile.Status.FAILED
     assert imported.error == "Line 4, client: no client 'nobody'"
     assert TransactionVolume.objects.count() == 0
