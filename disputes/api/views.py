@@ -407,6 +407,9 @@ class Volumes(ApiView):
             )
             for index, row in enumerate(incoming.validated_data["rows"], start=1)
         ]
-        with transaction.atomic():
-            counts = intake.save_volumes(rows=rows)
+        try:
+            with transaction.atomic():
+                counts = intake.save_volumes(rows=rows)
+        except intake.IntakeRefused as exc:
+            raise exceptions.ValidationError({"rows": [str(exc)]}) from None
         return Response(counts)

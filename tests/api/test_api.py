@@ -170,6 +170,10 @@ def test_volumes_api_is_idempotent(lead, acme):
     assert api.post("/api/v1/transaction-volumes/", rows, format="json").json()["unchanged"] == 1
     listed = api.get("/api/v1/transaction-volumes/", {"client": "acme"}).json()
     assert listed[0]["count"] == 1200
+    twice = {"rows": rows["rows"] * 2}
+    refused = api.post("/api/v1/transaction-volumes/", twice, format="json")
+    assert refused.status_code == 400
+    assert "line 1" in refused.json()["errors"]["rows"][0]
 
 
 def test_nacha_upload_endpoint_accepts_a_file(lead):
