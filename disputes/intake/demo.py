@@ -50,7 +50,19 @@ def seed() -> dict:
         statuses[name] = intake_file.get_status_display() + (
             f": {intake_file.error}" if intake_file.error else ""
         )
+        if name.startswith("RET") and lead is not None:
+            _claim(_trace(1, today), lead)
     return statuses
+
+
+def _claim(case_id: str, lead) -> None:
+    """The lead works the first return before the dishonor file arrives, as a person would."""
+    from .. import services as dispute_services
+    from ..models import Dispute
+
+    dispute = Dispute.objects.filter(network="nacha", case_id=case_id).first()
+    if dispute is not None and dispute.assignee_id is None:
+        dispute_services.claim(dispute_id=dispute.pk, actor=lead, expected_version=dispute.version)
 
 
 def _trace(n: int, today) -> str:
