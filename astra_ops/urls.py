@@ -29,4 +29,6 @@ urlpatterns = [
     # The client's evidence upload link (no account): disputes.evidence.links.
     path("e/<int:request_id>/<str:token>/", client_upload, name="evidence_link"),
     path("admin/", admin.site.urls),
+    path("intake/", include("disputes.intake.urls")),
+    path("api/", include("disputes.api.urls")),
 ]

@@ -479,5 +479,14 @@ from .evidence.models import (  # noqa: E402, F401
 )
 from .history.models import CaseEvent  # noqa: E402, F401
 from .history.runs import AuditRun  # noqa: E402, F401
+from .intake.models import (  # noqa: E402, F401
+    ChangeNotice,
+    IdempotentRequest,
+    IntakeFile,
+    MerchantAccount,
+    ReviewFlag,
+    TransactionVolume,
+    UnmatchedOriginator,
+)
 from .missed.models import MissedDeadline  # noqa: E402, F401
 from .notifications.models import Notification, NotificationSettings  # noqa: E402, F401

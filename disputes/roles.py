@@ -36,6 +36,7 @@ ROLE_PERMISSIONS = {
         "disputes.unlock_logins",
         "disputes.confirm_rules",
         "disputes.override_checklist",
+        "disputes.import_files",
     ],
     "customer_success": [
         *VIEW,

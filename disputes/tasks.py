@@ -62,4 +62,5 @@ def run_audit(run_id: int) -> int:
 
 # Tasks of the feature packages live in them; imported here so the worker registers them.
 from .evidence.tasks import expire_evidence_requests  # noqa: E402, F401
+from .intake.tasks import import_intake_file  # noqa: E402, F401
 from .notifications import tasks as notification_tasks  # noqa: E402, F401

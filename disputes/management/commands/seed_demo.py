@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from disputes import demo
 from disputes.history import checkpoint
+from disputes.intake import demo as intake_demo
 from disputes.missed.services import record_missed_deadlines
 from disputes.models import Dispute
 from disputes.notifications.services import send_deadline_reminders
@@ -40,6 +41,8 @@ class Command(BaseCommand):
                 f"Seeded {counts['disputes']:,} disputes with {counts['audit_rows']:,} audit rows "
                 f"for {counts['clients']} clients in {elapsed:.1f} s."
             )
+            for name, status in intake_demo.seed().items():
+                self.stdout.write(f"Imported {name}: {status}")
             if disputes <= 100_000:  # the demo shows reminders already sent (not the benchmarks)
                 report = send_deadline_reminders()
                 self.stdout.write(
@@ -47,6 +50,7 @@ class Command(BaseCommand):
                     f"escalations, {report.chasers} evidence chasers."
                 )
             self._after_seeding()
+        self.stdout.write(f"API token of the demo admin: {intake_demo.api_token('admin')}")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, _first, _last in demo.DEMO_USERS:
             self.stdout.write(f"  {role_label(role):<17} {username}")
