@@ -118,6 +118,7 @@ _staticfiles_backend = (
 AUDIT_CHECKPOINT_DIR = Path(
     env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
 )
+EVIDENCE_DIR = Path(env.str("EVIDENCE_DIR", default=str(VAR_DIR / "evidence")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": _staticfiles_backend},
@@ -125,6 +126,11 @@ STORAGES = {
     "audit": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(AUDIT_CHECKPOINT_DIR)},
+    },
+    # Evidence files (disputes.evidence): private, never under a public URL.
+    "evidence": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(EVIDENCE_DIR), "base_url": None},
     },
 }
 if AWS_STORAGE_BUCKET_NAME:
@@ -143,6 +149,20 @@ if AWS_STORAGE_BUCKET_NAME:
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "audit-checkpoints"},
     }
+    STORAGES["evidence"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **STORAGES["default"]["OPTIONS"],
+            "location": "evidence",
+            "querystring_expire": env.int("EVIDENCE_URL_EXPIRES", default=300),
+        },
+    }
+
+# Evidence uploads (disputes.evidence.validation): the largest file accepted, and how many
+# uploads an evidence-request link takes per hour.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=15 * 1024 * 1024)
+EVIDENCE_LINK_UPLOADS_PER_HOUR = env.int("EVIDENCE_LINK_UPLOADS_PER_HOUR", default=40)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=20)
 
 # E-mail: console by default; smtp://user:pass@host:port (or smtp+tls://) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -428,4 +428,11 @@ class CalendarFeed(models.Model):
 
 
 # The case history lives in its own package; its model belongs to this app.
+# Evidence (disputes.evidence): items, requests, checklist overrides, rebuttal letters.
+from .evidence.models import (  # noqa: E402, F401
+    ChecklistOverride,
+    EvidenceItem,
+    EvidenceRequest,
+    RebuttalLetter,
+)
 from .history.models import CaseEvent  # noqa: E402, F401
