@@ -197,6 +197,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Filing a response (Visa dispute response, Mastercard second presentment, …) needs a submitted
+# bundle that passed preflight, unless an ops lead overrides with a reason. Only tests of the
+# state machines turn this off (tests/conftest.py), so they need no PDFs.
+FILING_REQUIRES_BUNDLE = env.bool("FILING_REQUIRES_BUNDLE", default=True)
+
 # Production hardening: on whenever DEBUG is off, so `check --deploy` reports nothing.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

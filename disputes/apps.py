@@ -19,3 +19,4 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles, sender=self)
+        from .evidence.bundles import kinds, tasks  # noqa: F401  (event kinds, Celery tasks)

@@ -429,6 +429,8 @@ class CalendarFeed(models.Model):
 
 # The case history lives in its own package; its model belongs to this app.
 # Evidence (disputes.evidence): items, requests, checklist overrides, rebuttal letters.
+# Submission bundles (disputes.evidence.bundles): the PDF of each response, versioned.
+from .evidence.bundles.models import Bundle, BundleVersion  # noqa: E402, F401
 from .evidence.models import (  # noqa: E402, F401
     ChecklistOverride,
     EvidenceItem,

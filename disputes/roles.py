@@ -32,6 +32,7 @@ ROLE_PERMISSIONS = {
         "disputes.export_disputes",
         "disputes.view_reports",
         "disputes.verify_audit",
+        "disputes.file_without_bundle",
     ],
     "customer_success": [
         *VIEW,
