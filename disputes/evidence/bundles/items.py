@@ -99,7 +99,7 @@ def _fitted(image: Image.Image, *, max_pixels: int | None, dpi: int) -> Image.Im
     if frame.mode not in ("RGB", "L"):
         frame = _flatten(frame)
     if frame.size != (width, height) and (frame.width > width or frame.height > height):
-        frame = frame.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        frame = frame.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=2.0)
     return frame
 
 
@@ -134,7 +134,7 @@ def image_html(frames: list[Image.Image], rung: Rung) -> str:
         width_in, height_in = display_inches(frame.size, rung.dpi)
         pixels = (max(1, round(width_in * rung.dpi)), max(1, round(height_in * rung.dpi)))
         if frame.width > pixels[0]:
-            frame = frame.resize(pixels, Image.Resampling.LANCZOS, reducing_gap=2.0)
+            frame = frame.resize(pixels, Image.Resampling.BICUBIC, reducing_gap=2.0)
         buffer = io.BytesIO()
         frame.save(buffer, "JPEG", quality=rung.jpeg_quality, dpi=(rung.dpi, rung.dpi))
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")

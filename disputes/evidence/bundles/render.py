@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 from weasyprint import CSS, HTML
 
 from . import items as item_kinds
@@ -59,15 +60,6 @@ img.evidence-image { display: block; margin: 0 auto; }
 .unreadable { border: 1.5pt solid #900; padding: 10pt; }
 """
 )
-OVERLAY_STYLE = """
-@page { margin: 0; }
-body { margin: 0; font-family: "DejaVu Sans", sans-serif; font-size: 7.5pt; color: #333; }
-.page { position: relative; break-after: page; }
-.page:last-child { break-after: auto; }
-.foot { position: absolute; left: 0.6in; right: 0.6in; bottom: 0.3in; }
-.foot .left { float: left; } .foot .right { float: right; }
-.foot .mid { text-align: center; }
-"""
 KIND_LABELS = {
     "image": "Image",
     "pdf": "PDF",
@@ -347,40 +339,69 @@ class BundleRenderer:
     # --- 3. page numbers --------------------------------------------------------------------
 
     def _stamp(self, writer: PdfWriter, sections: list[Section]) -> None:
+        """A footer on every page: page i of n, the case and the part it belongs to. Drawn
+        with a standard PDF font straight into each page's content (nothing to lay out)."""
         total = len(writer.pages)
         titles = [""] * total
         for section in sections:
             for offset in range(section.pages):
                 titles[section.first_page - 1 + offset] = section.title
-        boxes = []
-        for page in writer.pages:
+        font = writer._add_object(FOOTER_FONT.clone(writer))
+        case = str(self.cover.get("case_id", ""))
+        for number, (page, title) in enumerate(zip(writer.pages, titles, strict=True), start=1):
             if page.get("/Rotate"):
                 page.transfer_rotation_to_content()
-            box = page.mediabox
-            boxes.append((float(box.left), float(box.bottom), float(box.width), float(box.height)))
-        overlay = PdfReader(io.BytesIO(self._overlay_pdf(boxes, titles)))
-        for page, stamp, (left, bottom, _w, _h) in zip(
-            writer.pages, overlay.pages, boxes, strict=True
-        ):
-            if left or bottom:
-                page.merge_transformed_page(stamp, Transformation().translate(left, bottom))
-            else:
-                page.merge_page(stamp)
+            footer = f"Page {number} of {total}   ·   Case {case}   ·   {title}"
+            _add_footer(writer, page, font, footer)
 
-    def _overlay_pdf(self, boxes, titles) -> bytes:
-        case = escape(str(self.cover.get("case_id", "")))
-        sizes, pages = {}, []
-        total = len(boxes)
-        for number, ((_l, _b, width, height), title) in enumerate(
-            zip(boxes, titles, strict=True), start=1
-        ):
-            name = sizes.setdefault((round(width, 1), round(height, 1)), f"s{len(sizes)}")
-            pages.append(
-                f'<div class="page" style="page:{name};height:{height:.1f}pt">'
-                f'<div class="foot"><span class="left">Case {case}</span>'
-                f'<span class="right">Page {number} of {total}</span>'
-                f'<div class="mid">{escape(title)}</div></div></div>'
-            )
-        rules = "".join(f"@page {name} {{ size: {w}pt {h}pt; }}" for (w, h), name in sizes.items())
-        html = f"<html><body>{''.join(pages)}</body></html>"
-        return HTML(string=html).write_pdf(stylesheets=[CSS(string=OVERLAY_STYLE + rules)])
+
+FOOTER_FONT = DictionaryObject(
+    {
+        NameObject("/Type"): NameObject("/Font"),
+        NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+    }
+)
+FOOTER_FONT_NAME = "/AstraFooter"
+
+
+def _pdf_text(text: str) -> bytes:
+    raw = text.encode("cp1252", "replace")
+    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+
+def _add_footer(writer: PdfWriter, page, font, text: str) -> None:
+    box = page.mediabox
+    x, y = float(box.left) + 0.6 * 72, float(box.bottom) + 0.3 * 72
+    resources = page.get("/Resources")
+    if resources is None:
+        resources = DictionaryObject()
+        page[NameObject("/Resources")] = resources
+    resources = resources.get_object()
+    fonts = resources.get("/Font")
+    if fonts is None:
+        fonts = DictionaryObject()
+        resources[NameObject("/Font")] = fonts
+    fonts.get_object()[NameObject(FOOTER_FONT_NAME)] = font
+    before, after = StreamObject(), StreamObject()
+    before.set_data(b"q\n")
+    after.set_data(
+        b"\nQ\nq BT "
+        + FOOTER_FONT_NAME.encode()
+        + b" 7.5 Tf 0.25 g "
+        + f"{x:.2f} {y:.2f} Td (".encode()
+        + _pdf_text(text)
+        + b") Tj ET Q\n"
+    )
+    contents = page.get("/Contents")
+    parts = []
+    if contents is not None:
+        resolved = contents.get_object()
+        if isinstance(resolved, ArrayObject):
+            parts = list(resolved)
+        else:
+            parts = [contents if hasattr(contents, "idnum") else writer._add_object(resolved)]
+    page[NameObject("/Contents")] = ArrayObject(
+        [writer._add_object(before), *parts, writer._add_object(after)]
+    )
