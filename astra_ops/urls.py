@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from disputes.evidence.views import client_upload
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="disputes:queue", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -20,5 +22,7 @@ urlpatterns = [
     path("disputes/", include("disputes.urls")),
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),
+    # The client's evidence upload link (no account): disputes.evidence.links.
+    path("e/<int:request_id>/<str:token>/", client_upload, name="evidence_link"),
     path("admin/", admin.site.urls),
 ]

@@ -12,3 +12,6 @@ class CalendarRulesConfig(AppConfig):
 
         rules.tables()
         deadlines.engine()
+        from .rules import evidence
+
+        evidence.evidence_table()

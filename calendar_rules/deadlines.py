@@ -407,3 +407,17 @@ def compute(
     date the rule does not take, or a window that is not published.
     """
     return (_ENGINE or engine()).compute(network, code, stage, anchor, alt_date, buffers)
+
+
+def client_evidence_due(
+    internal_due: date,
+    *,
+    today: date,
+    lead_days: int,
+    calendar: calendars.BankingCalendar = calendars.FED,
+) -> date:
+    """When a client should send evidence: ``lead_days`` Fed banking days before our internal
+    due date (so we have time to review it), but never before the next banking day after
+    ``today`` (a request due in the past helps no one)."""
+    due = calendar.add_banking_days(internal_due, -lead_days)
+    return max(due, calendar.next_banking_day(today))

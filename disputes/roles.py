@@ -33,6 +33,7 @@ ROLE_PERMISSIONS = {
         "disputes.view_reports",
         "disputes.verify_audit",
         "disputes.file_without_bundle",
+        "disputes.override_checklist",
     ],
     "customer_success": [
         *VIEW,
@@ -70,9 +71,11 @@ def apply_roles(group_model, permission_model) -> None:
             perms = []
             for code in codes:
                 app_label, codename = code.split(".")
-                perms.append(
-                    permission_model.objects.get(
-                        content_type__app_label=app_label, codename=codename
-                    )
-                )
+                # A permission a later migration adds does not exist yet when an early data
+                # migration runs; the post_migrate sync grants it once it does.
+                found = permission_model.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                ).first()
+                if found is not None:
+                    perms.append(found)
         group.permissions.set(perms)

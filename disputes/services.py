@@ -175,6 +175,12 @@ def why_not(*, dispute, name: str, actor, expected_version=None) -> DisputeError
             return RoleRefused(f"Your role may not take “{_label(dispute, name)}” on a dispute.")
     if not can_proceed(method):
         return TransitionRefused(refusal_reason(dispute, name))
+    if name == "mark_ready":
+        # Required evidence must be on file unless an ops lead overrode the checklist.
+        from .evidence.selectors import checklist_refusal
+
+        if reason := checklist_refusal(dispute):
+            return TransitionRefused(reason)
     return None
 
 

@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from . import services
 from .views import dispute, queue
@@ -28,4 +28,5 @@ urlpatterns = [
     path("<int:pk>/", dispute.detail, name="detail"),
     path("<int:pk>/transition/<act:act>/", dispute.transition, name="transition"),
     path("<int:pk>/notes/", dispute.add_note, name="add_note"),
+    path("", include("disputes.evidence.urls")),
 ]

@@ -178,6 +178,7 @@ class ChecklistOverride(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("override_checklist", "Can override the evidence checklist")]
 
     def __str__(self):
         return f"Checklist override on dispute {self.dispute_id}"
