@@ -17,6 +17,7 @@ from disputes.services import DisputeError, RoleRefused, _locked
 
 from ..models import EvidenceItem, RebuttalLetter
 from . import profiles
+from .gate import FILING_ACTS
 from .items import SourceItem
 from .models import Bundle, BundleVersion, RenderStatus
 from .preflight import Verdict, fit
@@ -24,20 +25,6 @@ from .render import BundleRenderer
 
 log = logging.getLogger(__name__)
 RENDERER = "Bundle renderer"
-
-# The acts that send our documents to the network or the RDFI: each needs a submitted bundle
-# that passed preflight at the dispute's current stage (an ops lead may override, with a reason).
-FILING_ACTS = frozenset(
-    {
-        "visa_submit_dispute_response",
-        "visa_submit_pre_arbitration_response",
-        "visa_file_pre_arbitration",
-        "visa_file_arbitration",
-        "mc_submit_second_presentment",
-        "mc_submit_pre_arbitration_response",
-        "nacha_provide_authorization_proof",
-    }
-)
 
 
 class BundleRefused(DisputeError):
@@ -72,7 +59,9 @@ def channel_of(dispute, bundle: Bundle | None = None) -> profiles.Profile:
 def ordered_items(dispute, bundle: Bundle | None = None) -> list[EvidenceItem]:
     """The evidence that goes in the bundle (withdrawn items do not), in the ops user's order;
     items not yet placed follow in checklist order (by kind, as first uploaded)."""
-    items = list(EvidenceItem.objects.filter(dispute=dispute, withdrawn=False))
+    items = list(
+        EvidenceItem.objects.filter(dispute=dispute, withdrawn=False, duplicate_of__isnull=True)
+    )
     chosen = {pk: n for n, pk in enumerate(bundle.item_order if bundle else [])}
     kind_rank = {}
     for item in sorted(items, key=lambda i: (i.uploaded_at, i.pk)):
@@ -91,15 +80,10 @@ def ordered_items(dispute, bundle: Bundle | None = None) -> list[EvidenceItem]:
 
 def _checklist_rank(dispute) -> dict[str, int]:
     """Evidence kinds in the order the reason code's checklist lists them, when there is one."""
-    try:
-        from ..checklist import checklist_for  # the evidence checklist (disputes.evidence)
-    except ImportError:
-        return {}
-    try:
-        return {entry.kind: n for n, entry in enumerate(checklist_for(dispute))}
-    except Exception:  # a checklist that cannot be read must not stop a bundle
-        log.warning("checklist of dispute %s unreadable; upload order used", dispute.pk)
-        return {}
+    from ..selectors import dispute_checklist
+
+    found = dispute_checklist(dispute)
+    return {entry.kind.key: n for n, entry in enumerate(found.items)} if found else {}
 
 
 def cover_for(dispute) -> dict:
@@ -200,7 +184,7 @@ def _render(version: BundleVersion):
             name=item.original_name,
             content_type=item.content_type,
             data=_read(item),
-            title=item.description or item.original_name,
+            title=item.description or f"{_kind_label(item.kind)} ({item.original_name})",
         )
         for item in items
     ]
@@ -221,6 +205,13 @@ def _render(version: BundleVersion):
         {"id": item.pk, "name": item.original_name, "sha256": item.sha256} for item in items
     ]
     return rendered.pdf, verdict, contents, letter
+
+
+def _kind_label(kind: str) -> str:
+    from calendar_rules.rules.evidence import evidence_table
+
+    found = evidence_table().kinds.get(kind)
+    return found.label if found else kind.replace("_", " ").capitalize()
 
 
 def _read(item: EvidenceItem) -> bytes:
