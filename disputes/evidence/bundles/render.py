@@ -49,7 +49,7 @@ th, td { text-align: left; vertical-align: top; padding: 3pt 6pt; border-bottom:
 .facts th { width: 36%; color: #444; font-weight: normal; }
 .deadline { margin: 0.25in 0; padding: 8pt 10pt; border: 1.5pt solid #111; font-size: 12pt; }
 .letter p { margin: 0 0 8pt; }
-.index td.num, .index th.num { text-align: right; width: 14%; }
+.index td.num, .index th.num { text-align: right; white-space: nowrap; }
 pre.evidence-text { white-space: pre-wrap; word-wrap: break-word; font-family: "DejaVu Sans Mono",
   monospace; font-size: 8.5pt; margin: 0; }
 table.evidence-csv { font-size: 7.5pt; }
@@ -201,7 +201,7 @@ class BundleRenderer:
         self._stamp(writer, sections)
         for section in sections:
             if section.pages:
-                writer.add_outline_item(section.title, section.first_page - 1)
+                writer.add_outline_item(title=section.title, page_number=section.first_page - 1)
         writer.add_metadata({"/Title": self.cover.get("title", "Dispute response")})
         writer.page_mode = "/UseOutlines"
         buffer = io.BytesIO()

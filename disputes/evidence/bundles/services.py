@@ -178,7 +178,21 @@ def _render(version: BundleVersion):
     dispute = version.dispute
     items = ordered_items(dispute, version.bundle)
     letter = latest_letter(dispute)
+
+    def progress(done, total):
+        BundleVersion.objects.filter(pk=version.pk).update(items_done=done, items_total=total)
+
     profile = profiles.profile(version.channel)
+    renderer = renderer_for(dispute, items, letter, profile, progress=progress)
+    rendered, verdict = fit(renderer, profile, profiles.channels().ladder)
+    contents = [
+        {"id": item.pk, "name": item.original_name, "sha256": item.sha256} for item in items
+    ]
+    return rendered.pdf, verdict, contents, letter
+
+
+def renderer_for(dispute, items, letter, profile, *, progress=None) -> BundleRenderer:
+    """The renderer of this dispute's bundle: its cover, letter and items, for ``profile``."""
     sources = [
         SourceItem(
             name=item.original_name,
@@ -188,11 +202,7 @@ def _render(version: BundleVersion):
         )
         for item in items
     ]
-
-    def progress(done, total):
-        BundleVersion.objects.filter(pk=version.pk).update(items_done=done, items_total=total)
-
-    renderer = BundleRenderer(
+    return BundleRenderer(
         cover=cover_for(dispute),
         letter=letter.body if letter else "",
         items=sources,
@@ -200,11 +210,18 @@ def _render(version: BundleVersion):
         max_pixels=profile.max_pixels,
         progress=progress,
     )
+
+
+def render_now(dispute, *, channel: str = "") -> tuple[bytes, Verdict]:
+    """Render the dispute's current evidence for ``channel`` (its own when empty), without
+    keeping a version: the PDF and its preflight verdict (``render_bundle`` prints them)."""
+    bundle = Bundle.objects.filter(dispute=dispute).first()
+    profile = profiles.profile(channel) if channel else channel_of(dispute, bundle)
+    renderer = renderer_for(
+        dispute, ordered_items(dispute, bundle), latest_letter(dispute), profile
+    )
     rendered, verdict = fit(renderer, profile, profiles.channels().ladder)
-    contents = [
-        {"id": item.pk, "name": item.original_name, "sha256": item.sha256} for item in items
-    ]
-    return rendered.pdf, verdict, contents, letter
+    return rendered.pdf, verdict
 
 
 def _kind_label(kind: str) -> str:
