@@ -154,6 +154,7 @@ if AWS_STORAGE_BUCKET_NAME:
         "OPTIONS": {
             **STORAGES["default"]["OPTIONS"],
             "location": "evidence",
+            "signature_version": "s3v4",
             "querystring_expire": env.int("EVIDENCE_URL_EXPIRES", default=300),
         },
     }

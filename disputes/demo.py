@@ -825,7 +825,11 @@ def seed(
             if progress:
                 progress(made)
     writer.finish()
+    from .evidence.demo import seed_evidence  # files, requests and letters on open disputes
+
+    evidence = seed_evidence(users=users, agents=agents, seed_value=seed_value)
     return {
+        "evidence": evidence,
         "disputes": made,
         "audit_rows": rows_made,
         "clients": len(clients),

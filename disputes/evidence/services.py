@@ -298,15 +298,19 @@ def request_evidence(
     colleague=None,
     message: str = "",
     confirm_late: bool = False,
+    today: date | None = None,
 ) -> EvidenceRequest:
-    """Ask ``contact`` (a client contact) or ``colleague`` (a user) for evidence ``kinds``."""
+    """Ask ``contact`` (a client contact) or ``colleague`` (a user) for evidence ``kinds``.
+
+    ``today`` is the business day the request is made on (default: today; the demo data
+    replays requests made days ago)."""
     dispute = _locked(dispute_id)
     refusal = _version_refusal(dispute, actor, expected_version)
     if refusal is not None:
         raise refusal
     if not actor.has_perm(P_REQUEST):
         raise RoleRefused("Your role may not request evidence.")
-    today = business_today()
+    today = today or business_today()
     _check_request(dispute, kinds=kinds, contact=contact, colleague=colleague, today=today)
     warning = late_warning(dispute, today=today)
     if warning and not confirm_late:
