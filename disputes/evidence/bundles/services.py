@@ -130,9 +130,10 @@ def latest_letter(dispute) -> RebuttalLetter | None:
 
 
 @transaction.atomic
-def request_render(*, dispute_id: int, actor) -> BundleVersion:
+def request_render(*, dispute_id: int, actor, enqueue: bool = True) -> BundleVersion:
     """Queue a render of the dispute's current evidence; returns the new (queued) version.
-    The Celery task renders it after commit."""
+    The Celery task renders it after commit (``enqueue=False``: the caller renders it, as the
+    demo data does)."""
     from .tasks import render_bundle_version
 
     dispute = _locked(dispute_id)
@@ -151,7 +152,8 @@ def request_render(*, dispute_id: int, actor) -> BundleVersion:
         items_total=len(items),
         requested_by=actor,
     )
-    render_bundle_version.delay_on_commit(version.pk)
+    if enqueue:
+        render_bundle_version.delay_on_commit(version.pk)
     return version
 
 
