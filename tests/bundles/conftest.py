@@ -13,6 +13,10 @@ CARD = "4111 1111 1111 1111"
 @pytest.fixture(autouse=True)
 def evidence_files(settings, tmp_path):
     """Evidence and bundle files of a test go to its own directory."""
+    return files_in(settings, tmp_path)
+
+
+def files_in(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "evidence": {
@@ -56,6 +60,10 @@ COVER = {
 
 @pytest.fixture
 def bundled_dispute(db, agent):
+    return make_bundled_dispute(agent)
+
+
+def make_bundled_dispute(agent):
     """A Visa 13.1 dispute with three evidence files and a rebuttal letter."""
     dispute = open_dispute(client=ClientFactory(name="Northwind"), code="13.1")
     files = {
