@@ -201,3 +201,20 @@ def test_render_bundle_prints_the_verdict_and_fails_when_it_does_not_fit(
     assert "Does not fit Adyen: " in printed.getvalue()
     assert "26 pages; Adyen takes at most 19." in printed.getvalue()
     assert "Remove or split: Item 4: Other (statement.pdf)" in printed.getvalue()
+
+
+def test_a_render_that_never_finished_stops_the_polling(bundled_dispute, agent, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with transaction.atomic():
+        version = services.request_render(dispute_id=bundled_dispute.pk, actor=agent, enqueue=False)
+    client.force_login(agent)
+    url = reverse("disputes:bundle_panel", args=[bundled_dispute.pk])
+    assert 'hx-trigger="every 1s"' in client.get(url).content.decode()
+    BundleVersion.objects.filter(pk=version.pk).update(
+        requested_at=timezone.now() - timedelta(minutes=20)
+    )
+    page = client.get(url).content.decode()
+    assert "did not finish rendering" in page and 'hx-trigger="every 1s"' not in page

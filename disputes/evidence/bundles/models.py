@@ -8,6 +8,7 @@ trigger refuses UPDATE and DELETE of a submitted row, migration 0012).
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -120,6 +121,13 @@ class BundleVersion(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (RenderStatus.RENDERED, RenderStatus.FAILED)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Asked for long ago and still not finished: the worker stopped (the task's time
+        limit is 10 minutes). The page stops polling and offers a new render."""
+        waited = timezone.now() - self.requested_at
+        return not self.is_finished and waited > timedelta(minutes=15)
 
     @property
     def percent(self) -> int:
