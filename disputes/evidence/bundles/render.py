@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from PIL import ImageFile
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 from weasyprint import CSS, HTML
@@ -31,6 +32,10 @@ from . import items as item_kinds
 from .items import SourceItem, UnreadableItem
 from .masking import mask_card_numbers
 from .profiles import Rung
+
+# WeasyPrint turns on Pillow's "load truncated images" for the whole process when imported;
+# the evidence upload check relies on Pillow refusing a damaged image: back to Pillow's default.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 Progress = Callable[[int, int], None]
 
