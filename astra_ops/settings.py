@@ -196,6 +196,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 6 * 60 * 60},
     },
+    "expire-evidence-requests": {
+        "task": "disputes.evidence.tasks.expire_evidence_requests",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
 }
 
 # Filing a response (Visa dispute response, Mastercard second presentment, …) needs a submitted

@@ -13,6 +13,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("AUDIT_HMAC_KEY", "test-only-audit-key-0123456789")
 # Checkpoints of a test run never mix with the demo's or another run's.
 os.environ.setdefault("AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="astra-test-checkpoints-"))
+os.environ.setdefault("EVIDENCE_DIR", tempfile.mkdtemp(prefix="astra-test-evidence-"))
 
 from .settings import *  # noqa: F403
 

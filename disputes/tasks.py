@@ -39,3 +39,7 @@ def recompute_deadlines() -> int:
     report = recompute_open_deadlines()
     log.info("deadlines recomputed: %s checked, %s written", report.checked, report.written)
     return report.written
+
+
+# Evidence tasks live in their package; imported here so the worker registers them.
+from .evidence.tasks import expire_evidence_requests  # noqa: E402, F401

@@ -20,15 +20,23 @@ class UploadForm(forms.Form):
         max_length=300,
         widget=forms.TextInput(attrs={"placeholder": "e.g. UPS tracking, delivered Nov 3"}),
     )
-    on_behalf_of = forms.ModelChoiceField(
-        queryset=None, required=False, label="Sent by (client contact)", empty_label="Nobody — ours"
+    on_behalf_of = forms.TypedChoiceField(
+        required=False, label="Sent by (client contact)", coerce=int, empty_value=None
     )
 
-    def __init__(self, *args, dispute, kinds=None, **kwargs):
+    def __init__(self, *args, dispute, kinds=None, contacts=None, **kwargs):
         kwargs.setdefault("auto_id", "id_upload_%s")
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds or kind_choices(dispute)
-        self.fields["on_behalf_of"].queryset = dispute.client.contacts.all()
+        contacts = list(dispute.client.contacts.all()) if contacts is None else contacts
+        self.contacts = {c.pk: c for c in contacts}
+        self.fields["on_behalf_of"].choices = [("", "Nobody — ours")] + [
+            (c.pk, c.name) for c in contacts
+        ]
+
+    def clean_on_behalf_of(self):
+        value = self.cleaned_data.get("on_behalf_of")
+        return self.contacts.get(value) if value is not None else None
 
 
 class RequestForm(forms.Form):
@@ -49,10 +57,12 @@ class RequestForm(forms.Form):
         required=False, label="The network deadline has passed: ask anyway"
     )
 
-    def __init__(self, *args, dispute, **kwargs):
+    def __init__(self, *args, dispute, contacts=None, **kwargs):
         kwargs.setdefault("auto_id", "id_request_%s")
         super().__init__(*args, **kwargs)
-        contacts = dispute.client.contacts.filter(receives_evidence_requests=True)
+        if contacts is None:
+            contacts = list(dispute.client.contacts.all())
+        contacts = [c for c in contacts if c.receives_evidence_requests]
         colleagues = (
             get_user_model()
             .objects.filter(

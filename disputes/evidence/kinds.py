@@ -111,10 +111,13 @@ def describe_override(event, dispute) -> Described:
 
 
 def describe_letter(event, dispute) -> Described:
+    from .letters import FAMILIES
+
     p = event.payload
+    family = FAMILIES.get(p.get("family", ""), p.get("family", ""))
     return Described(
         title=f"Rebuttal letter saved (version {p.get('version')})",
-        facts=(("Length", f"{p.get('chars', 0)} characters"), ("Template", p.get("family", ""))),
+        facts=(("Length", f"{p.get('chars', 0)} characters"), ("Template", family)),
     )
 
 

@@ -70,6 +70,7 @@ class Upload:
 
     name: str
     data: bytes
+    size: int | None = None  # the full size, when ``data`` was cut at the limit
 
 
 @dataclass
@@ -117,7 +118,9 @@ def upload_evidence(
     for upload in uploads:
         name = _clean_name(upload.name)
         try:
-            checked = validation.check(upload.data, max_bytes=settings.EVIDENCE_MAX_BYTES)
+            checked = validation.check(
+                upload.data, max_bytes=settings.EVIDENCE_MAX_BYTES, size=upload.size
+            )
         except validation.Refused as exc:
             result.refused.append((name, str(exc)))
             continue
@@ -156,6 +159,13 @@ def _store(
             dispute = _locked(dispute_id)
             if not dispute.is_open:
                 raise TransitionRefused("This dispute is closed: it takes no more evidence.")
+            if (
+                request is not None
+                and not EvidenceRequest.objects.filter(
+                    pk=request.pk, dispute_id=dispute.pk, status=RequestStatus.OPEN
+                ).exists()
+            ):
+                raise TransitionRefused("This request is closed: it takes no more files.")
             first = (
                 EvidenceItem.objects.filter(dispute=dispute, sha256=checked.sha256, withdrawn=False)
                 .order_by("id")

@@ -113,9 +113,10 @@ def megabytes(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB"
 
 
-def check(data: bytes, *, max_bytes: int) -> Checked:
-    """The verdict on one file's bytes: ``Checked`` or ``Refused`` (never anything else)."""
-    size = len(data)
+def check(data: bytes, *, max_bytes: int, size: int | None = None) -> Checked:
+    """The verdict on one file's bytes: ``Checked`` or ``Refused`` (never anything else).
+    ``size`` is the file's full size when only its first ``max_bytes + 1`` bytes were read."""
+    size = len(data) if size is None else max(size, len(data))
     if size == 0:
         raise Refused("This file is empty. Choose the file again and re-upload it.", "empty")
     if size > max_bytes:

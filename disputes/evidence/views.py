@@ -6,6 +6,7 @@ Every change goes through ``disputes.evidence.services``; a refusal is shown in 
 status ``services.http_status`` gives it; no input yields a 500.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,7 +42,10 @@ def _wants_json(request) -> bool:
 
 def _uploads(request) -> list[services.Upload]:
     files = request.FILES.getlist("file")[:MAX_FILES_PER_POST]
-    return [services.Upload(f.name, f.read()) for f in files]
+    # Never read more than the limit (plus one byte) of a file into memory: an oversize file
+    # is refused by its declared size.
+    limit = settings.EVIDENCE_MAX_BYTES + 1
+    return [services.Upload(f.name or "", f.read(limit), f.size) for f in files]
 
 
 def _refusal(request, dispute, message: str, status: int):

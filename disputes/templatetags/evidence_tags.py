@@ -33,8 +33,10 @@ def evidence_panel(context):
         dispute, items=items, requests=[r for r in requests if r.is_open]
     )
     missing = [item.kind.key for item in status.missing_required]
+    contacts = list(dispute.client.contacts.all())
     request_form = RequestForm(
         dispute=dispute,
+        contacts=contacts,
         initial={
             "version": dispute.version,
             "kinds": missing,
@@ -61,12 +63,13 @@ def evidence_panel(context):
         "items": items,
         "withdrawn": [i for i in everything if i.withdrawn],
         "requests": shown_requests,
-        "upload_form": UploadForm(dispute=dispute),
+        "upload_form": UploadForm(dispute=dispute, contacts=contacts),
         "request_form": request_form,
         "late_warning": services.late_warning(dispute, today=today),
         "can_upload": user.has_perm(services.P_UPLOAD) and dispute.is_open,
         "can_request": user.has_perm(services.P_REQUEST) and dispute.is_open,
         "can_override": user.has_perm(services.P_OVERRIDE) and dispute.is_open,
+        "checklist_keys": [row.item.kind.key for row in status.rows],
         "letter_version": versions.values_list("version", flat=True).first(),
         "today": today,
     }

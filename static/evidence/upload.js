@@ -7,6 +7,9 @@
  */
 (function () {
   "use strict";
+  // HTMX re-runs this script when it swaps the page body in: bind the listeners once only.
+  if (window.astraEvidenceUpload) { return; }
+  window.astraEvidenceUpload = true;
 
   function formOf(el) { return el && el.closest ? el.closest("form[data-evidence-upload]") : null; }
 
@@ -74,18 +77,22 @@
     });
   }
 
-  function refreshPage(list) {
-    var page = document.getElementById("dispute-page");
-    if (!page) { return; }
-    fetch(window.location.pathname, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+  // Show what arrived: re-fetch this page and swap in the element named by the form's
+  // data-refresh-target (the dispute page body, or the client's "received so far" list),
+  // keeping the progress list of this upload in view.
+  function refresh(form, list) {
+    var selector = form.getAttribute("data-refresh-target");
+    var current = selector && document.querySelector(selector);
+    if (!current) { return; }
+    fetch(window.location.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) { return; }
         var holder = document.createElement("div");
         holder.innerHTML = html;
-        var fresh = holder.querySelector("#dispute-page");
+        var fresh = holder.querySelector(selector);
         if (!fresh) { return; }
-        page.replaceWith(fresh);
+        current.replaceWith(fresh);
         var slot = fresh.querySelector("form[data-evidence-upload] [data-progress]");
         if (slot) { slot.replaceWith(list); }
         if (window.htmx) { window.htmx.process(fresh); }
@@ -108,7 +115,7 @@
       input.value = "";
       if (button) { button.disabled = false; }
       form.dispatchEvent(new CustomEvent("evidence:uploaded", { bubbles: true, detail: { results: results } }));
-      if (results.some(Boolean) && form.hasAttribute("data-refresh-page")) { refreshPage(list); }
+      if (results.some(Boolean)) { refresh(form, list); }
     });
   });
 

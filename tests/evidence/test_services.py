@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from disputes import services as core
 from disputes.choices import WorkState
@@ -194,3 +195,17 @@ def test_letter_versions_are_kept_and_current_letter_is_the_latest(dispute, cs_u
     assert current_letter(dispute) == "Second"
     assert dispute.rebuttal_letters.count() == 2
     assert kinds_of(dispute)[-2:] == ["rebuttal_letter_saved", "rebuttal_letter_saved"]
+
+
+def test_expiry_task_runs_the_sweep(dispute, cs_user, contact):
+    from disputes.evidence.tasks import expire_evidence_requests
+
+    services.request_evidence(
+        dispute_id=dispute.pk,
+        actor=cs_user,
+        expected_version=dispute.version,
+        kinds=["proof_of_delivery"],
+        contact=contact,
+    )
+    EvidenceRequest.objects.update(link_expires_at=timezone.now() - timedelta(minutes=1))
+    assert expire_evidence_requests.apply().get() == 1

@@ -127,3 +127,13 @@ def test_letter_editor_starts_from_the_family_template_and_keeps_versions(as_cs,
     assert as_cs.post(url, {"body": "", "family": "consumer_dispute"}).status_code == 422
     assert list(dispute.rebuttal_letters.values_list("version", flat=True)) == [2, 1]
     assert CaseEvent.objects.filter(kind="rebuttal_letter_saved").count() == 2
+
+
+def test_oversize_upload_is_refused_by_its_size(as_cs, dispute, settings):
+    settings.EVIDENCE_MAX_BYTES = 100_000
+    big = samples.pdf_document("Scan", ["x"] * 40) + b"%" * 300_000
+    response = post_files(as_cs, dispute, ("scan.pdf", big), json=True)
+    assert response.status_code == 422
+    message = response.json()["refused"][0]["message"]
+    assert "This file is 301 KB; the limit is 100 KB per file." in message
+    assert not EvidenceItem.objects.exists()
