@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from html import escape
 
@@ -38,6 +39,7 @@ from .profiles import Rung
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 Progress = Callable[[int, int], None]
+THREADS = 2  # this machine's cores; image work releases the GIL
 
 STYLE = CSS(
     string="""
@@ -143,12 +145,20 @@ class BundleRenderer:
     # --- 1. read every item once ----------------------------------------------------------
 
     def prepare(self) -> None:
+        """Read every item, two at a time (Pillow decodes and scales without the GIL); the
+        progress callback runs in this thread, in the order items finish."""
         total = len(self.items)
-        self.prepared = []
+        prepared: list[_Prepared | None] = [None] * total
         self.progress(0, total)
-        for index, item in enumerate(self.items):
-            self.prepared.append(self._prepare(index, item))
-            self.progress(index + 1, total)
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            futures = {
+                pool.submit(self._prepare, index, item): index
+                for index, item in enumerate(self.items)
+            }
+            for done, future in enumerate(as_completed(futures), start=1):
+                prepared[futures[future]] = future.result()
+                self.progress(done, total)
+        self.prepared = prepared
 
     def _prepare(self, index: int, item: SourceItem) -> _Prepared:
         kind = item_kinds.kind_of(item)
@@ -222,11 +232,17 @@ class BundleRenderer:
         """Every non-PDF item in one WeasyPrint document: (pdf, {item: first page index},
         {image item: bytes of its encoded images})."""
         sections, image_bytes = [], {}
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            images = {
+                index: pool.submit(item_kinds.image_html, prepared.frames, rung)
+                for index, prepared in enumerate(self.prepared)
+                if prepared.frames
+            }
         for index, prepared in enumerate(self.prepared):
             if prepared.reader is not None:
                 continue
             if prepared.frames:
-                content = item_kinds.image_html(prepared.frames, rung)
+                content = images[index].result()
                 image_bytes[index] = len(content) * 3 // 4
             elif prepared.problem:
                 content = (
