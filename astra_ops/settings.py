@@ -280,6 +280,10 @@ SPECTACULAR_SETTINGS = {
         "disputes.api.errors.document_problems",
     ],
 }
+# Filing a response (Visa dispute response, Mastercard second presentment, …) needs a submitted
+# bundle that passed preflight, unless an ops lead overrides with a reason. Only tests of the
+# state machines turn this off (tests/conftest.py), so they need no PDFs.
+FILING_REQUIRES_BUNDLE = env.bool("FILING_REQUIRES_BUNDLE", default=True)
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` reports nothing.
 if not DEBUG:
@@ -350,5 +354,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -22,4 +22,7 @@ class DisputesConfig(AppConfig):
         from .security import signals
 
         signals.connect()
-        from .notifications import kinds  # noqa: F401  (registers the notification event kinds)
+        # Feature packages register their event kinds (and Celery tasks) on import.
+        from .evidence.bundles import kinds as bundle_kinds  # noqa: F401
+        from .evidence.bundles import tasks as bundle_tasks  # noqa: F401
+        from .notifications import kinds as notification_kinds  # noqa: F401

@@ -964,8 +964,12 @@ def seed(
     from .evidence.demo import seed_evidence  # files, requests and letters on open disputes
 
     evidence = seed_evidence(users=users, agents=agents, seed_value=seed_value)
+    from .evidence.bundles.demo import seed_bundles  # rendered and submitted bundles
+
+    bundles = seed_bundles(users=users)
     return {
         "evidence": evidence,
+        "bundles": bundles,
         "disputes": made,
         "audit_rows": rows_made + evidence["events"],
         "clients": len(clients),

@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 
 from .choices import OPEN_WORK_STATES, Network
+from .evidence.bundles.gate import FILING_ACTS
 from .network_dates import earliest_network_date, network_date_problem
 
 ME, UNASSIGNED = "me", "unassigned"
@@ -27,7 +28,9 @@ class TransitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why, for the audit trail"}),
     )
 
-    def __init__(self, *args, spec: dict, dispute, today: date, people=None, **kwargs):
+    def __init__(
+        self, *args, spec: dict, dispute, today: date, people=None, may_override=False, **kwargs
+    ):
         # Several transition forms share the page: ids are per transition.
         kwargs.setdefault("auto_id", f"id_{spec['name']}_%s")
         super().__init__(*args, **kwargs)
@@ -83,7 +86,18 @@ class TransitionForm(forms.Form):
                 label=f"Take it over from {person_name(dispute.assignee)}",
                 help_text=f"{person_name(dispute.assignee)} is working on it now.",
             )
-        self.order_fields(["version", "on", "code", "assignee", "recovered_amount", "comment"])
+        if may_override and spec["name"] in FILING_ACTS:
+            # An ops lead may file without a submitted bundle, saying why (bundles).
+            self.fields["override_reason"] = forms.CharField(
+                label="File without a submitted bundle: why",
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Only when no bundle that passed preflight was submitted",
+            )
+        self.order_fields(
+            ["version", "on", "code", "assignee", "recovered_amount", "comment", "override_reason"]
+        )
 
     def clean_on(self):
         on = self.cleaned_data.get("on") or self.today
@@ -97,6 +111,11 @@ class TransitionForm(forms.Form):
 
     def clean_assignee(self):
         return self.people[self.cleaned_data["assignee"]]
+
+    def service_options(self) -> dict:
+        """Options of the act's service that are not transition parameters."""
+        reason = (self.cleaned_data.get("override_reason") or "").strip()
+        return {"override_reason": reason} if reason else {}
 
     def transition_params(self) -> dict:
         """Keyword arguments for the act's service (after ``is_valid()``)."""

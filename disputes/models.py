@@ -471,6 +471,7 @@ class CalendarFeed(models.Model):
 
 # Models of the feature packages belong to this app.
 from .confirmed_rules.models import RuleConfirmation  # noqa: E402, F401
+from .evidence.bundles.models import Bundle, BundleVersion  # noqa: E402, F401
 from .evidence.models import (  # noqa: E402, F401
     ChecklistOverride,
     EvidenceItem,

@@ -35,6 +35,7 @@ ROLE_PERMISSIONS = {
         "disputes.verify_audit",
         "disputes.unlock_logins",
         "disputes.confirm_rules",
+        "disputes.file_without_bundle",
         "disputes.override_checklist",
         "disputes.import_files",
     ],

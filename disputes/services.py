@@ -205,9 +205,13 @@ def transition_dispute(
     expected_version: int | None = None,
     comment: str = "",
     system_actor: str = "",
+    override_reason: str = "",
     **params,
 ) -> Dispute:
     """The core of every state-changing act: run transition ``name`` and record it.
+
+    A filing act needs a submitted bundle that passed preflight unless an ops lead gives
+    ``override_reason`` (``disputes.evidence.bundles.services.filing_check``).
 
     Returns the saved dispute. Raises StaleDispute (another change landed first, or a person
     acted without saying which version they saw), RoleRefused, or TransitionRefused (the stage,
@@ -216,6 +220,7 @@ def transition_dispute(
     refusal = why_not(dispute=dispute, name=name, actor=actor, expected_version=expected_version)
     if refusal is not None:
         raise refusal
+    bundle_facts = _filing_check(dispute, name, actor, override_reason)
     method, _meta = transition_meta(dispute, name)
     label = _label(dispute, name)
     before = {"from_stage": dispute.stage, "from_state": dispute.state}
@@ -235,6 +240,8 @@ def transition_dispute(
         params_json.pop("assignee", None)
     if params_json:
         payload["params"] = params_json
+    if bundle_facts:
+        payload.update(bundle_facts)
     history.record_event(
         dispute=dispute,
         kind=_event_kind(name),
@@ -243,6 +250,12 @@ def transition_dispute(
         payload=payload,
     )
     return dispute
+
+
+def _filing_check(dispute, name, actor, override_reason) -> dict | None:
+    from .evidence.bundles.services import filing_check
+
+    return filing_check(dispute=dispute, name=name, actor=actor, override_reason=override_reason)
 
 
 def _person(user) -> str:
@@ -280,7 +293,13 @@ class Act:
 
 def _named(name: str, doc: str) -> Callable[..., Dispute]:
     def service(
-        *, dispute_id: int, actor, expected_version=None, comment: str = "", **params
+        *,
+        dispute_id: int,
+        actor,
+        expected_version=None,
+        comment: str = "",
+        override_reason: str = "",
+        **params,
     ) -> Dispute:
         return transition_dispute(
             dispute_id=dispute_id,
@@ -288,6 +307,7 @@ def _named(name: str, doc: str) -> Callable[..., Dispute]:
             actor=actor,
             expected_version=expected_version,
             comment=comment,
+            override_reason=override_reason,
             **params,
         )
 

@@ -29,4 +29,5 @@ urlpatterns = [
     path("<int:pk>/transition/<act:act>/", dispute.transition, name="transition"),
     path("<int:pk>/notes/", dispute.add_note, name="add_note"),
     path("", include("disputes.evidence.urls")),
+    path("", include("disputes.evidence.bundles.urls")),
 ]

@@ -1,6 +1,14 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _filings_without_bundles(request, settings):
+    """Tests of the state machines file responses without PDFs; tests marked
+    ``bundle_gate`` keep the rule that a filing needs a submitted bundle."""
+    if request.node.get_closest_marker("bundle_gate") is None:
+        settings.FILING_REQUIRES_BUNDLE = False
+
+
 def UserFactory(**kwargs):  # imported lazily, so pure tests run without Django
     from tests.factories import UserFactory as factory
 

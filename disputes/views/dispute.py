@@ -85,7 +85,7 @@ def _transition_forms(dispute, user, today, bound=None):
             people = selectors.queue_people()
         form = TransitionForm(
             initial={"version": dispute.version}, spec=spec, dispute=dispute, today=today,
-            people=people,
+            people=people, may_override=user.has_perm("disputes.file_without_bundle"),
         )  # fmt: skip
         forms.append((spec, form))
     return forms
@@ -144,8 +144,9 @@ def _transition(request, dispute, act):
     spec = {"name": act.name, **services.transition_custom(dispute, act.name)}
     people = selectors.queue_people() if spec.get("needs_assignee") else None
     form = TransitionForm(
-        request.POST, spec=spec, dispute=dispute, today=business_today(), people=people
-    )
+        request.POST, spec=spec, dispute=dispute, today=business_today(), people=people,
+        may_override=request.user.has_perm("disputes.file_without_bundle"),
+    )  # fmt: skip
     if not form.is_valid():
         refusal = _why_not_offered(dispute, request.user, act.name, request.POST.get("version"))
         if refusal is not None:
@@ -157,6 +158,7 @@ def _transition(request, dispute, act):
             actor=request.user,
             expected_version=form.cleaned_data["version"],
             comment=form.cleaned_data["comment"].strip(),
+            **form.service_options(),
             **form.transition_params(),
         )
     except (services.DisputeError, PermissionDenied) as exc:

@@ -1,0 +1,12 @@
+"""Celery tasks for bundles: thin adapters over the services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def render_bundle_version(version_id: int) -> int:
+    """Render one queued bundle version; returns its page count (0 when it failed)."""
+    version = services.render_version(version_id=version_id)
+    return version.pages or 0
