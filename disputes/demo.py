@@ -253,8 +253,10 @@ COMMENT_RATE = 0.35  # of acts that carry a comment
 NOTE_RATE = 0.2  # of disputes with a note from the person working them
 # Reason codes that only fit some transactions: consumer-only and corporate-only NACHA returns,
 # and card "not received" codes, which cannot apply to a push payment (nothing was bought).
-CONSUMER_ONLY_NACHA = {"R05", "R07", "R10", "R11", "R51"}
-CORPORATE_ONLY_NACHA = {"R29"}
+# (R05, "improper debit to consumer account", is by Nacha's definition a corporate entry (CCD,
+# CTX) posted to a consumer account, so the rule table fits it to corporate SEC codes.)
+CONSUMER_ONLY_NACHA = {"R07", "R10", "R11", "R51"}
+CORPORATE_ONLY_NACHA = {"R05", "R29"}
 NOT_RECEIVED_CODES = {"13.1", "4855"}
 
 
@@ -741,11 +743,9 @@ class DisputeFactory:
         return names, assigned
 
     def _sec_code(self, code) -> str:
-        """An entry the code fits; about one R29 in thirty comes on a consumer entry, as a typed-in
-        return sometimes does, so the page shows its warning."""
+        """An entry the code fits (the rule table's ``entry_sec_codes``): demo timelines read
+        true, so a mismatched return only arrives through an import, flagged for review."""
         fits = rules.reason_code("nacha", code).entry_sec_codes
-        if code == "R29" and self.rng.random() < 0.03:
-            return "PPD"
         choices = [c for c in ("PPD", "PPD", "WEB", "TEL", "CCD") if not fits or c in fits]
         return self.rng.choice(choices or [c for c in fits if c in SecCode.values] or ["PPD"])
 

@@ -29,7 +29,9 @@ def test_demo_histories_read_true(seeded):
     assert not nacha.filter(payload__comment__icontains="issuer").exists()
     assert not nacha.filter(payload__body__icontains="issuer").exists()
     assert nacha.filter(payload__comment__icontains="RDFI").exists()
-    ach = Dispute.objects.filter(network=Network.NACHA)
+    # Drawn disputes fit their entries; an imported file may carry a mismatch, which the
+    # import flags for review instead (tests/intake).
+    ach = Dispute.objects.filter(network=Network.NACHA).exclude(events__kind="imported")
     assert set(
         ach.filter(reason_code__in=CONSUMER_ONLY_NACHA).values_list(
             "transaction__sec_code", flat=True
