@@ -303,6 +303,17 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             models.Index(
                 fields=["internal_due", "id"], condition=OPEN_DISPUTE, name="dispute_open_due_idx"
             ),
+            # Sorts whose keys put the closed disputes at one end (stage, state) or among each
+            # person's or client's oldest (the name sorts take each one's disputes by id): over
+            # open disputes the full indexes would first pass the closed ones.
+            models.Index(STAGE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_stage_idx"),
+            models.Index(STATE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_state_idx"),
+            models.Index(
+                fields=["client", "id"], condition=OPEN_DISPUTE, name="dispute_open_client_idx"
+            ),
+            models.Index(
+                fields=["assignee", "id"], condition=OPEN_DISPUTE, name="dispute_open_assignee_idx"
+            ),
             # A client's or a person's open disputes, most urgent first (filters, "My queue").
             models.Index(
                 fields=["client", "internal_due", "id"],

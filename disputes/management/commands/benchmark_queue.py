@@ -56,6 +56,12 @@ class Command(BaseCommand):
         parser.add_argument("--compare", help="print p95 ratios against this saved JSON file")
         parser.add_argument("--only", default="", help="only scenarios whose name has this text")
         parser.add_argument("--export", action="store_true", help="time the CSV export too")
+        parser.add_argument(
+            "--buffers",
+            action="store_true",
+            help="also EXPLAIN (ANALYZE, BUFFERS) each page's queries: database pages touched and "
+            "execution time, which a busy machine changes far less than wall-clock time",
+        )
 
     def handle(self, *args, runs, user, deep_page, **options):
         if runs < 1 or deep_page < 2:
@@ -81,9 +87,12 @@ class Command(BaseCommand):
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             client = Client()
             client.force_login(viewer)
+            self.buffers = options["buffers"] and connection.vendor == "postgresql"
             header = (
                 f"{'scenario':<46} {'p50':>7} {'p95':>7} {'max':>7} {'sql':>6} "
-                f"{'queries':>7} {'rows':>5}" + (f" {'ratio':>6}" if baseline else "")
+                f"{'queries':>7} {'rows':>5}"
+                + (f" {'ratio':>6}" if baseline else "")
+                + (f" {'pages':>7} {'exec':>6}" if self.buffers else "")
             )
             self.stdout.write(header)
             self.stdout.write("-" * len(header))
@@ -200,8 +209,9 @@ class Command(BaseCommand):
         reset_queries()  # each request resets the log; the capture must start from empty
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, secure=True, **extra)
-        query_count = len(queries)  # now: the next request empties the log again
-        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+        captured = list(queries.captured_queries)  # now: the next request empties the log
+        query_count = len(captured)
+        sql_ms = sum(float(q["time"]) for q in captured) * 1000
         if response.status_code != 200:
             raise CommandError(f"{url} answered {response.status_code}.")
         rows = response.content.count(b'<tr id="dispute-')
@@ -224,10 +234,28 @@ class Command(BaseCommand):
             f"{name:<46} {figures['p50']:>7.1f} {p95:>7.1f} {times[-1]:>7.1f} {sql_ms:>6.1f} "
             f"{query_count:>7} {rows:>5}"
         )
-        if name in baseline:
-            line += f" {p95 / baseline[name]['p95']:>6.2f}"
+        if baseline:
+            ratio = p95 / baseline[name]["p95"] if name in baseline else float("nan")
+            line += f" {ratio:>6.2f}"
+        if self.buffers:
+            figures["pages"], figures["exec"] = self.explain(captured)
+            line += f" {figures['pages']:>7} {figures['exec']:>6.1f}"
         self.stdout.write(line)
         return figures
+
+    def explain(self, captured) -> tuple[int, float]:
+        """Shared buffers (8 KB pages) the page's SELECTs touch, and their execution time."""
+        pages, elapsed = 0, 0.0
+        with connection.cursor() as cursor:
+            for query in captured:
+                if not query["sql"].lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {query['sql']}")
+                (plan,) = cursor.fetchone()[0]
+                top = plan["Plan"]
+                pages += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+                elapsed += plan["Execution Time"]
+        return pages, elapsed
 
     def summary(self, results, baseline):
         if not results:
