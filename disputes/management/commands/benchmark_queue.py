@@ -20,7 +20,6 @@ production: with DEBUG on, Django re-reads every template on every render and th
 little.
 """
 
-import io
 import json
 import statistics
 import time
@@ -152,9 +151,12 @@ class Command(BaseCommand):
             ("all", "received"),
         ]
         for state, sort in deep:
+            name = f"page {deep_page}, {state}, sort {sort}"
+            if options["only"] and options["only"] not in name:
+                continue  # reaching a deep page takes hundreds of queries
             params = {**STATES[state], **({} if sort == "due" else {"sort": sort})}
             cursor = self.deep_cursor(viewer, params, deep_page)
-            yield f"page {deep_page}, {state}, sort {sort}", {**params, "after": cursor}, {}
+            yield name, {**params, "after": cursor}, {}
 
     def filters(self, sample):
         yield (
@@ -282,12 +284,12 @@ class Command(BaseCommand):
         params = queue_filter(request, request.GET)
         today = business_today()
         started = time.perf_counter()
-        first = None
+        first = first_row = None
         size = lines = 0
         for chunk in export.csv_chunks(viewer, params, today):
             if first is None:
                 first = time.perf_counter() - started
-            elif lines == 0:
+            elif first_row is None:
                 first_row = time.perf_counter() - started
             size += len(chunk)
             lines += chunk.count(b"\n")
@@ -295,17 +297,16 @@ class Command(BaseCommand):
         rows = lines - 1
         self.stdout.write(
             f"\nexport (all {rows:,} disputes, {size / 1e6:.0f} MB): first byte {first:.3f} s, "
-            f"first row {first_row:.2f} s, total {total:.1f} s, {rows / total:,.0f} rows/s"
+            f"first rows {first_row or 0:.2f} s, total {total:.1f} s, {rows / total:,.0f} rows/s"
         )
         if connection.vendor == "postgresql":
             statement = export.copy_statement(viewer, params, today)
             started = time.perf_counter()
-            with connection.cursor() as cursor:
-                sink = io.BytesIO()
-                with cursor.cursor.copy(statement) as copy:
-                    while data := copy.read():
-                        sink.write(data)
+            copied = 0
+            with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+                while data := copy.read():
+                    copied += len(data)
             raw = time.perf_counter() - started
             self.stdout.write(
-                f"the same COPY straight to memory: {raw:.1f} s (export / COPY: {total / raw:.2f})"
+                f"the same COPY read and dropped: {raw:.1f} s (export / COPY: {total / raw:.2f})"
             )
