@@ -284,6 +284,9 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             # A work state's disputes by due date (the awaiting-evidence and submitted views and
             # their counts); closed disputes by id.
             models.Index(fields=["state", "internal_due", "id"], name="dispute_queue_idx"),
+            # Every dispute by network due: with an incremental sort on id, the open-or-closed
+            # view's network-due pages.
+            models.Index(fields=["network_due"], name="dispute_network_due_idx"),
             # The queue (disputes.selectors.for_queue) pages by keyset: one partial index per
             # sort over open disputes, (sort key, id), so any page is a short range scan.
             models.Index(
