@@ -18,7 +18,7 @@ from calendar_rules import calendars
 
 from . import selectors
 from .choices import OPEN_WORK_STATES, Network, Party, Rail, Stage, WorkState
-from .models import OPEN_DISPUTE, OUR_MOVE, OVERDUE_SINCE, Dispute
+from .models import EVERY_DISPUTE, OPEN_DISPUTE, OUR_MOVE, OVERDUE_SINCE, Dispute
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -208,7 +208,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         if value == ANY_STATE:
-            return queryset
+            return queryset.filter(EVERY_DISPUTE)
+        if value == CLOSED:
+            return queryset.filter(EVERY_DISPUTE, state=value)
         return queryset.filter(state=value)
 
     def filter_client(self, queryset, name, value):

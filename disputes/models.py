@@ -169,6 +169,10 @@ def choice_rank(field: str, values) -> models.Case:
 STATE_RANK = choice_rank("state", WorkState.values)
 STAGE_RANK = choice_rank("stage", Stage.values)
 
+# Every dispute (the version starts at 1): said by the closed and "open or closed" views so
+# their queries may use the indexes over every dispute, and only theirs (Dispute.Meta.indexes).
+EVERY_DISPUTE = Q(version__gt=0)
+
 # The move is ours and its deadline is set: the due windows count these (disputes.filters).
 OUR_MOVE = Q(internal_due__isnull=False) & ~Q(due_party=Party.COUNTERPARTY)
 
@@ -208,10 +212,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
 
     network = models.CharField(max_length=12, choices=Network.choices)
     case_id = models.CharField("network case id", max_length=40)
-    # Indexed by dispute_client_sort_idx (client, id).
-    client = models.ForeignKey(
-        Client, on_delete=models.PROTECT, related_name="disputes", db_index=False
-    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="disputes")
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="disputes")
     # Copied from the transaction so the queue filters without a join.
     rail = models.CharField(max_length=20, choices=Rail.choices)
@@ -248,13 +249,12 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
     rules_version = models.CharField(max_length=16, blank=True)
     deadline_explanation = models.TextField(blank=True)
 
-    assignee = models.ForeignKey(  # indexed by dispute_assignee_sort_idx (assignee, id)
+    assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="assigned_disputes",
-        db_index=False,
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     recovered_amount = models.DecimalField(null=True, blank=True, **MONEY)
@@ -284,24 +284,43 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             # A work state's disputes by due date (the awaiting-evidence and submitted views and
             # their counts); closed disputes by id.
             models.Index(fields=["state", "internal_due", "id"], name="dispute_queue_idx"),
-            # The queue (disputes.selectors.for_queue) pages by keyset: one index per sort,
-            # (sort key, id), over every dispute, so any page of open, closed or all disputes is
-            # a short range scan (open ones are half the rows: a page reads about twice its
-            # rows). The (client, id) and (assignee, id) ones also serve their foreign keys.
-            models.Index(fields=["internal_due", "id"], name="dispute_due_idx"),
-            models.Index(fields=["network_due", "id"], name="dispute_netdue_idx"),
-            models.Index(fields=["received_on", "id"], name="dispute_received_idx"),
-            models.Index(fields=["amount", "id"], name="dispute_amount_idx"),
-            models.Index(fields=["case_id", "id"], name="dispute_case_idx"),
-            models.Index(fields=["network", "rail", "id"], name="dispute_network_idx"),
-            models.Index(fields=["reason_code", "id"], name="dispute_reason_idx"),
-            models.Index(STAGE_RANK, "id", name="dispute_stage_idx"),
-            models.Index(STATE_RANK, "id", name="dispute_state_idx"),
-            models.Index(fields=["client", "id"], name="dispute_client_sort_idx"),
-            models.Index(fields=["assignee", "id"], name="dispute_assignee_sort_idx"),
-            # The default view (open, most urgent first) and its 10k-vs-1M cost: open rows only.
+            # Every dispute by network due: with an incremental sort on id, the open-or-closed
+            # view's network-due pages.
+            models.Index(fields=["network_due"], name="dispute_network_due_idx"),
+            # The queue (disputes.selectors.for_queue) pages by keyset: one partial index per
+            # sort over open disputes, (sort key, id), so any page is a short range scan.
             models.Index(
                 fields=["internal_due", "id"], condition=OPEN_DISPUTE, name="dispute_open_due_idx"
+            ),
+            models.Index(
+                fields=["network_due", "id"], condition=OPEN_DISPUTE, name="dispute_open_netdue_idx"
+            ),
+            models.Index(
+                fields=["received_on", "id"],
+                condition=OPEN_DISPUTE,
+                name="dispute_open_received_idx",
+            ),
+            models.Index(
+                fields=["amount", "id"], condition=OPEN_DISPUTE, name="dispute_open_amount_idx"
+            ),
+            models.Index(
+                fields=["case_id", "id"], condition=OPEN_DISPUTE, name="dispute_open_case_idx"
+            ),
+            models.Index(
+                fields=["network", "rail", "id"],
+                condition=OPEN_DISPUTE,
+                name="dispute_open_network_idx",
+            ),
+            models.Index(
+                fields=["reason_code", "id"], condition=OPEN_DISPUTE, name="dispute_open_reason_idx"
+            ),
+            models.Index(STAGE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_stage_idx"),
+            models.Index(STATE_RANK, "id", condition=OPEN_DISPUTE, name="dispute_open_state_idx"),
+            models.Index(
+                fields=["client", "id"], condition=OPEN_DISPUTE, name="dispute_open_client_idx"
+            ),
+            models.Index(
+                fields=["assignee", "id"], condition=OPEN_DISPUTE, name="dispute_open_assignee_idx"
             ),
             # A client's or a person's open disputes, most urgent first (filters, "My queue").
             models.Index(
@@ -313,6 +332,21 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
                 fields=["assignee", "internal_due", "id"],
                 condition=OPEN_DISPUTE,
                 name="dispute_open_mine_due_idx",
+            ),
+            # The closed and "open or closed" views by amount, received date and due date, over
+            # every dispute. Only queries that say EVERY_DISPUTE may use them (those views do):
+            # the open views keep to the open-only indexes above, as these would first pass the
+            # closed disputes gathered at one end (the oldest received, say).
+            models.Index(
+                fields=["amount", "id"], condition=EVERY_DISPUTE, name="dispute_any_amount_idx"
+            ),
+            models.Index(
+                fields=["received_on", "id"],
+                condition=EVERY_DISPUTE,
+                name="dispute_any_received_idx",
+            ),
+            models.Index(
+                fields=["internal_due", "id"], condition=EVERY_DISPUTE, name="dispute_any_due_idx"
             ),
             # The due windows ("today", "within 3 business days", "this week", …) of our own
             # deadlines: counted and paged from the index alone, whatever the table's order.

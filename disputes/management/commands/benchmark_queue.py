@@ -20,7 +20,6 @@ production: with DEBUG on, Django re-reads every template on every render and th
 little.
 """
 
-import io
 import json
 import statistics
 import time
@@ -56,6 +55,12 @@ class Command(BaseCommand):
         parser.add_argument("--compare", help="print p95 ratios against this saved JSON file")
         parser.add_argument("--only", default="", help="only scenarios whose name has this text")
         parser.add_argument("--export", action="store_true", help="time the CSV export too")
+        parser.add_argument(
+            "--buffers",
+            action="store_true",
+            help="also EXPLAIN (ANALYZE, BUFFERS) each page's queries: database pages touched and "
+            "execution time, which a busy machine changes far less than wall-clock time",
+        )
 
     def handle(self, *args, runs, user, deep_page, **options):
         if runs < 1 or deep_page < 2:
@@ -81,9 +86,12 @@ class Command(BaseCommand):
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             client = Client()
             client.force_login(viewer)
+            self.buffers = options["buffers"] and connection.vendor == "postgresql"
             header = (
                 f"{'scenario':<46} {'p50':>7} {'p95':>7} {'max':>7} {'sql':>6} "
-                f"{'queries':>7} {'rows':>5}" + (f" {'ratio':>6}" if baseline else "")
+                f"{'queries':>7} {'rows':>5}"
+                + (f" {'ratio':>6}" if baseline else "")
+                + (f" {'pages':>7} {'exec':>6}" if self.buffers else "")
             )
             self.stdout.write(header)
             self.stdout.write("-" * len(header))
@@ -143,9 +151,12 @@ class Command(BaseCommand):
             ("all", "received"),
         ]
         for state, sort in deep:
+            name = f"page {deep_page}, {state}, sort {sort}"
+            if options["only"] and options["only"] not in name:
+                continue  # reaching a deep page takes hundreds of queries
             params = {**STATES[state], **({} if sort == "due" else {"sort": sort})}
             cursor = self.deep_cursor(viewer, params, deep_page)
-            yield f"page {deep_page}, {state}, sort {sort}", {**params, "after": cursor}, {}
+            yield name, {**params, "after": cursor}, {}
 
     def filters(self, sample):
         yield (
@@ -200,8 +211,9 @@ class Command(BaseCommand):
         reset_queries()  # each request resets the log; the capture must start from empty
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, secure=True, **extra)
-        query_count = len(queries)  # now: the next request empties the log again
-        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+        captured = list(queries.captured_queries)  # now: the next request empties the log
+        query_count = len(captured)
+        sql_ms = sum(float(q["time"]) for q in captured) * 1000
         if response.status_code != 200:
             raise CommandError(f"{url} answered {response.status_code}.")
         rows = response.content.count(b'<tr id="dispute-')
@@ -224,10 +236,28 @@ class Command(BaseCommand):
             f"{name:<46} {figures['p50']:>7.1f} {p95:>7.1f} {times[-1]:>7.1f} {sql_ms:>6.1f} "
             f"{query_count:>7} {rows:>5}"
         )
-        if name in baseline:
-            line += f" {p95 / baseline[name]['p95']:>6.2f}"
+        if baseline:
+            ratio = p95 / baseline[name]["p95"] if name in baseline else float("nan")
+            line += f" {ratio:>6.2f}"
+        if self.buffers:
+            figures["pages"], figures["exec"] = self.explain(captured)
+            line += f" {figures['pages']:>7} {figures['exec']:>6.1f}"
         self.stdout.write(line)
         return figures
+
+    def explain(self, captured) -> tuple[int, float]:
+        """Shared buffers (8 KB pages) the page's SELECTs touch, and their execution time."""
+        pages, elapsed = 0, 0.0
+        with connection.cursor() as cursor:
+            for query in captured:
+                if not query["sql"].lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {query['sql']}")
+                (plan,) = cursor.fetchone()[0]
+                top = plan["Plan"]
+                pages += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+                elapsed += plan["Execution Time"]
+        return pages, elapsed
 
     def summary(self, results, baseline):
         if not results:
@@ -254,12 +284,12 @@ class Command(BaseCommand):
         params = queue_filter(request, request.GET)
         today = business_today()
         started = time.perf_counter()
-        first = None
+        first = first_row = None
         size = lines = 0
         for chunk in export.csv_chunks(viewer, params, today):
             if first is None:
                 first = time.perf_counter() - started
-            elif lines == 0:
+            elif first_row is None:
                 first_row = time.perf_counter() - started
             size += len(chunk)
             lines += chunk.count(b"\n")
@@ -267,17 +297,16 @@ class Command(BaseCommand):
         rows = lines - 1
         self.stdout.write(
             f"\nexport (all {rows:,} disputes, {size / 1e6:.0f} MB): first byte {first:.3f} s, "
-            f"first row {first_row:.2f} s, total {total:.1f} s, {rows / total:,.0f} rows/s"
+            f"first rows {first_row or 0:.2f} s, total {total:.1f} s, {rows / total:,.0f} rows/s"
         )
         if connection.vendor == "postgresql":
             statement = export.copy_statement(viewer, params, today)
             started = time.perf_counter()
-            with connection.cursor() as cursor:
-                sink = io.BytesIO()
-                with cursor.cursor.copy(statement) as copy:
-                    while data := copy.read():
-                        sink.write(data)
+            copied = 0
+            with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+                while data := copy.read():
+                    copied += len(data)
             raw = time.perf_counter() - started
             self.stdout.write(
-                f"the same COPY straight to memory: {raw:.1f} s (export / COPY: {total / raw:.2f})"
+                f"the same COPY read and dropped: {raw:.1f} s (export / COPY: {total / raw:.2f})"
             )
