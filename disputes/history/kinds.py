@@ -139,7 +139,7 @@ def describe_deadline_missed(event, dispute) -> Described:
         title="Deadline missed",
         body=(
             f"Our {window} window closed on {day(payload.get('network_due'))} "
-            f"at {label_of(Stage, payload.get('stage', event.stage)).lower()}, "
+            f"at the stage “{label_of(Stage, payload.get('stage', event.stage))}”, "
             "with no filing recorded."
         ),
         facts=(("Rule", payload.get("rule", "")),) if payload.get("rule") else (),
