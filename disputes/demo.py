@@ -825,15 +825,16 @@ def seed(
             if progress:
                 progress(made)
     writer.finish()
+    from .evidence.bundles.demo import seed_bundles  # rendered and submitted bundles
     from .evidence.demo import seed_evidence  # files, requests and letters on open disputes
 
+    before = CaseEvent.objects.count()
     evidence = seed_evidence(users=users, agents=agents, seed_value=seed_value)
-    from .evidence.bundles.demo import seed_bundles  # rendered and submitted bundles
-
     bundles = seed_bundles(users=users)
     return {
         "evidence": evidence,
         "bundles": bundles,
+        "feature_events": CaseEvent.objects.count() - before,  # evidence and bundle acts
         "disputes": made,
         "audit_rows": rows_made,
         "clients": len(clients),
