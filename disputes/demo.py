@@ -961,17 +961,18 @@ def seed(
     finally:
         writer.finish()
     confirm_demo_rules(users["ops_lead"])
+    from .evidence.bundles.demo import seed_bundles  # rendered and submitted bundles
     from .evidence.demo import seed_evidence  # files, requests and letters on open disputes
 
+    before = CaseEvent.objects.count()
     evidence = seed_evidence(users=users, agents=agents, seed_value=seed_value)
-    from .evidence.bundles.demo import seed_bundles  # rendered and submitted bundles
-
     bundles = seed_bundles(users=users)
     return {
         "evidence": evidence,
         "bundles": bundles,
+        "feature_events": (features := CaseEvent.objects.count() - before),  # evidence, bundles
         "disputes": made,
-        "audit_rows": rows_made + evidence["events"],
+        "audit_rows": rows_made + features,
         "clients": len(clients),
         "users": len(users) + len(agents) - 1,
     }

@@ -451,9 +451,9 @@ def test_the_page_costs_a_fixed_number_of_queries(
     url = reverse("disputes:detail", args=[dispute.pk])
     # session, user, permissions ×2, dispute, audit rows, notes, related disputes, groups
     # (top bar), assignable users, confirmed rules, assignees' names; the evidence panel: items,
-    # requests, checklist override, client contacts, colleagues, letter version: the same with 5
-    # or 500 notes, related disputes or evidence files
-    with django_assert_max_num_queries(17):
+    # requests, checklist override, client contacts, colleagues, letter version; the bundle panel:
+    # bundle, versions, items: the same with 5 or 500 notes, related disputes or evidence files
+    with django_assert_max_num_queries(20):
         response = client.get(url)
     assert response.status_code == 200
 

@@ -44,7 +44,11 @@ def panel(dispute) -> dict:
         "versions": versions,
         "latest": latest,
         "latest_verdict": verdict_of(latest),
-        "submitted": services.submitted_version(dispute),
+        # For the notice only (the filing check asks the database itself).
+        "submitted": next(
+            (v for v in versions if v.is_submitted and v.fits and v.stage == dispute.stage),
+            None,
+        ),
     }
 
 
