@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -56,6 +58,9 @@ def _preview_now(request):
 
 
 @login_required
+# The preview is the e-mail itself, whose CSS is inline as mail clients need: this one page lets
+# inline styles apply (never scripts).
+@csp_update({"style-src": [UNSAFE_INLINE]})
 def digest_preview(request):
     user = _preview_user(request)
     now = _preview_now(request)

@@ -12,4 +12,9 @@
       row.checked = box.checked;
     });
   });
+  // A filter form marked data-autosubmit applies its filters as soon as one changes.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute("data-autosubmit")) form.requestSubmit();
+  });
 })();
