@@ -24,4 +24,9 @@ urlpatterns = [
     path("calendar/", include("disputes.calendar_urls")),
     path("rules/", include("calendar_rules.urls")),
     path("admin/", admin.site.urls),
+    path("intake/", include("disputes.intake.urls")),
+    path("reports/", include("disputes.reports.urls")),
+    # before the API's catch-all: the KPI endpoint is a plain Django JSON view
+    path("api/v1/reports/", include("disputes.reports.api_urls")),
+    path("api/", include("disputes.api.urls")),
 ]

@@ -825,6 +825,9 @@ def seed(
             if progress:
                 progress(made)
     writer.finish()
+    from .reports.demo import seed_volumes
+
+    seed_volumes(seed_value=seed_value)
     return {
         "disputes": made,
         "audit_rows": rows_made,

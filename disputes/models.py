@@ -449,3 +449,13 @@ class CalendarFeed(models.Model):
 
 # The case history lives in its own package; its model belongs to this app.
 from .history.models import CaseEvent  # noqa: E402, F401
+from .intake.models import (  # noqa: E402, F401
+    ChangeNotice,
+    IdempotentRequest,
+    IntakeFile,
+    MerchantAccount,
+    ReviewFlag,
+    TransactionVolume,
+    UnmatchedOriginator,
+)
+from .reports.models import ReportFiling, ReportRefresh, WeeklyKpiSend  # noqa: E402, F401

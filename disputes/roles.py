@@ -33,6 +33,7 @@ ROLE_PERMISSIONS = {
         "disputes.view_reports",
         "disputes.verify_audit",
         "disputes.unlock_logins",
+        "disputes.import_files",
     ],
     "customer_success": [
         *VIEW,

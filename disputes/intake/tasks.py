@@ -1,0 +1,12 @@
+"""Celery tasks of the intake: thin adapters over its services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
+def import_intake_file(intake_file_id: int) -> int:
+    """Import one received file; returns the entries applied (0 when refused)."""
+    intake_file = services.import_file(intake_file_id=intake_file_id)
+    return intake_file.done if intake_file.status == intake_file.Status.DONE else 0
