@@ -103,7 +103,7 @@ def activity(*, start: date, end: date, network="", client_id=None) -> dict:
         tables[dim].setdefault(key, ActivityRow(key, labels(dim, key))).on_period_txns = count
     total_volume = None
     for client_id_, rail, ttype, count in volumes:
-        count = int(count)
+        count = None if count is None else int(count)
         if client_id_ is not None:
             dim, key = "client", str(client_id_)
         elif rail is not None:
