@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
-from disputes.intake.models import TransactionVolume
 from disputes import services
+from disputes.intake.models import TransactionVolume
 from disputes.models import Dispute
 from disputes.reports import activity, filings, report, selectors
 from disputes.reports.params import BadParameters, ReportParams, parse
@@ -225,8 +225,9 @@ def _returns(client, codes, on):
 
 
 def _volume(client, debits, on):
-    TransactionVolume.objects.create(client=client, day=on, rail="ach",
-                                     transaction_type="ach_debit", count=debits, amount=0)  # fmt: skip
+    TransactionVolume.objects.create(
+        client=client, day=on, rail="ach", transaction_type="ach_debit", count=debits, amount=0
+    )
 
 
 def test_return_rates_and_the_seventy_percent_flag(db):
@@ -259,7 +260,7 @@ def test_activity_and_dispute_rate_use_volumes(db):
     assert row.activity == Decimal("0.0025") and row.rate == Decimal("0.0025")
 
 
-# --- pages and exports -----------------------------------------------------------------------------
+# --- pages and exports ---
 
 
 def test_reports_page_shows_formulas(client, lead, book):
