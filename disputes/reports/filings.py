@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from .models import ReportRefresh
 
 # Events written between drawing an id and committing: far more than any transaction holds.
-SLACK = 5_000
+SLACK = 1_000
 
 # A filing: a transition that changed the stage and left the dispute submitted (Astra filed
 # with the network). The previous event holds the deadlines in force just before it; the last

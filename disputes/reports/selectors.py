@@ -216,33 +216,57 @@ def _measure(label, formula, count, mean, middle) -> Measure:
     return Measure(label, formula, count or 0, one(mean), one(middle))
 
 
+@lru_cache(maxsize=1)
+def _ordinal_of() -> dict:
+    days, numbers = _banking_ordinals()
+    return dict(zip(days, numbers, strict=True))
+
+
+def business_day_stats(rows) -> tuple[int, float | None, float | None]:
+    """(count, mean, median) of Fed banking days between the dates of ``rows`` of (start, end,
+    how many): the database groups by date pairs, the banking days are counted here (the median
+    of an even count is the mean of the middle two, as percentile_cont(0.5))."""
+    number = _ordinal_of()
+    spans = sorted(
+        (number[end] - number[start], n)
+        for start, end, n in rows
+        if start in number and end in number
+    )
+    count = sum(n for _span, n in spans)
+    if not count:
+        return 0, None, None
+    mean = sum(span * n for span, n in spans) / count
+
+    def nth(k):  # the k-th value (0-based) of the expanded list
+        for span, n in spans:
+            if k < n:
+                return span
+            k -= n
+        return spans[-1][0]
+
+    middle = (nth((count - 1) // 2) + nth(count // 2)) / 2
+    return count, mean, middle
+
+
 def speed_of_closed(*, bounds, network="", client_id=None) -> list[Measure]:
     """For disputes closed in the period: business days from opening to first touch, to
     submission and to decision (closing), mean and median."""
     extra, args = _where(_Filter(network, client_id))
-    days, numbers = _banking_ordinals()
     zone = settings.OPS_TIME_ZONE
-    parts = []
-    for column in ("first_touched_at", "submitted_at", "closed_at"):
-        span = f"(c_{column}.n - o.n)"
-        parts.append(
-            f"count(c_{column}.n), avg({span}), percentile_cont(0.5) WITHIN GROUP (ORDER BY {span})"
+    measures = []
+    for column, label, formula in (
+        ("first_touched_at", "To first touch", "first touched − opened"),
+        ("submitted_at", "To submission", "first submitted − opened (submitted cases)"),
+        ("closed_at", "To decision", "closed − opened"),
+    ):
+        rows = _rows(
+            f"SELECT (d.opened_at AT TIME ZONE %s)::date, (d.{column} AT TIME ZONE %s)::date,"
+            " count(*) FROM disputes_dispute d WHERE d.closed_at >= %s AND d.closed_at < %s"
+            f" AND d.{column} IS NOT NULL" + extra + " GROUP BY 1, 2",
+            [zone, zone, *bounds, *args],
         )
-    joins = " ".join(
-        f"LEFT JOIN cal c_{c} ON c_{c}.day = (d.{c} AT TIME ZONE %s)::date"
-        for c in ("first_touched_at", "submitted_at", "closed_at")
-    )
-    sql = (
-        f"{CAL_CTE} SELECT {', '.join(parts)} FROM disputes_dispute d"
-        f" JOIN cal o ON o.day = (d.opened_at AT TIME ZONE %s)::date {joins}"
-        f" WHERE d.closed_at >= %s AND d.closed_at < %s{extra}"
-    )
-    row = _rows(sql, [days, numbers, zone, zone, zone, zone, *bounds, *args])[0]
-    return [
-        _measure("To first touch", "first touched − opened", *row[0:3]),
-        _measure("To submission", "first submitted − opened (submitted cases)", *row[3:6]),
-        _measure("To decision", "closed − opened", *row[6:9]),
-    ]
+        measures.append(_measure(label, formula, *business_day_stats(rows)))
+    return measures
 
 
 @dataclass
@@ -272,21 +296,26 @@ def filings_by_stage(*, start: date, end: date, network="", client_id=None) -> l
     extra, args = _where(
         _Filter(network, client_id), network_col="f.network", client_col="f.client_id"
     )
-    days, numbers = _banking_ordinals()
     rows = _rows(
-        f"{CAL_CTE} SELECT f.network, f.answered_stage, count(*), avg(b.n - a.n),"
-        " percentile_cont(0.5) WITHIN GROUP (ORDER BY b.n - a.n),"
+        "SELECT f.network, f.answered_stage, f.stage_started_on, f.filed_on, count(*),"
         " count(f.internal_due), count(*) FILTER (WHERE f.filed_on <= f.internal_due),"
         " count(f.network_due), count(*) FILTER (WHERE f.filed_on <= f.network_due)"
-        " FROM disputes_reportfiling f LEFT JOIN cal a ON a.day = f.stage_started_on"
-        " LEFT JOIN cal b ON b.day = f.filed_on"
-        " WHERE f.filed_on BETWEEN %s AND %s" + extra + " GROUP BY 1, 2 ORDER BY 1, 2",
-        [days, numbers, start, end, *args],
+        " FROM disputes_reportfiling f WHERE f.filed_on BETWEEN %s AND %s"
+        + extra
+        + " GROUP BY 1, 2, 3, 4",
+        [start, end, *args],
     )
+    groups: dict = {}
+    for net, stage, began, filed, count, wi, mi, wn, mn in rows:
+        g = groups.setdefault((net, stage), {"spans": [], "counts": [0, 0, 0, 0]})
+        g["spans"].append((began, filed, count))
+        for i, value in enumerate((wi, mi, wn, mn)):
+            g["counts"][i] += value
     out = []
-    for net, stage, count, mean, middle, wi, mi, wn, mn in rows:
-        m = _measure("", "", count, mean, middle)
-        out.append(StageSpeed(net, stage, count, m.mean, m.median, wi, mi, wn, mn))
+    for (net, stage), g in sorted(groups.items()):
+        m = _measure("", "", *business_day_stats(g["spans"]))
+        out.append(StageSpeed(net, stage, sum(n for *_x, n in g["spans"]), m.mean, m.median,
+                              *g["counts"]))  # fmt: skip
     return out
 
 
