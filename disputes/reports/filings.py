@@ -51,9 +51,9 @@ def refresh(*, full: bool = False) -> int:
             state, _ = ReportRefresh.objects.select_for_update().get_or_create(pk=1)
             cursor.execute("SELECT coalesce(max(id), 0) FROM disputes_caseevent")
             upto = cursor.fetchone()[0]
+            if upto == state.last_event_id and not full:
+                return 0  # nothing recorded since: the window is re-read with the next event
             since = 0 if full else max(0, state.last_event_id - SLACK)
-            if upto <= since:
-                return 0
             cursor.execute(
                 INSERT_FILINGS, {"zone": settings.OPS_TIME_ZONE, "since": since, "upto": upto}
             )
