@@ -39,3 +39,7 @@ def recompute_deadlines() -> int:
     report = recompute_open_deadlines()
     log.info("deadlines recomputed: %s checked, %s written", report.checked, report.written)
     return report.written
+
+
+# The intake's tasks live in their package; importing them here registers them with workers.
+from .intake.tasks import import_intake_file  # noqa: E402, F401

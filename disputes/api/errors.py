@@ -10,6 +10,7 @@ from http import HTTPStatus
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
@@ -104,6 +105,7 @@ def problem_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def not_found(request, exception=None, **kwargs):
     """404 for any path under /api/ that names nothing."""
     return JsonResponse(

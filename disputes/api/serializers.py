@@ -10,7 +10,16 @@ from rest_framework import serializers
 
 from calendar_rules import rules
 
-from ..choices import Network, Rail, SecCode, Stage, TransactionType, WorkState
+from ..choices import (
+    Network,
+    Outcome,
+    Party,
+    Rail,
+    SecCode,
+    Stage,
+    TransactionType,
+    WorkState,
+)
 from ..detail_selectors import _describe, event_actor
 from ..intake.models import IntakeFile, TransactionVolume
 from ..models import Client, Dispute, business_today
@@ -35,6 +44,8 @@ class DisputeSummary(serializers.ModelSerializer):
     network_label = serializers.CharField(source="get_network_display", read_only=True)
     stage_label = serializers.CharField(source="get_stage_display", read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    due_party = serializers.ChoiceField(choices=Party.choices, allow_blank=True, read_only=True)
     assignee = serializers.SerializerMethodField()
     urgency = serializers.SerializerMethodField()
 

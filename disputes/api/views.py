@@ -95,7 +95,7 @@ def idempotent(handler):
     return wrapped
 
 
-# --- disputes --------------------------------------------------------------------------------------
+# --- disputes -------------------------------------------------------------------------------------
 
 
 QUEUE_PARAMETERS = [
@@ -292,7 +292,7 @@ def act_view(act: services.Act):
     return view.as_view()
 
 
-# --- intake ----------------------------------------------------------------------------------------
+# --- intake ---------------------------------------------------------------------------------------
 
 
 class ImportList(ApiView):
@@ -407,6 +407,9 @@ class Volumes(ApiView):
             )
             for index, row in enumerate(incoming.validated_data["rows"], start=1)
         ]
-        with transaction.atomic():
-            counts = intake.save_volumes(rows=rows)
+        try:
+            with transaction.atomic():
+                counts = intake.save_volumes(rows=rows)
+        except intake.IntakeRefused as exc:
+            raise exceptions.ValidationError({"rows": [str(exc)]}) from None
         return Response(counts)

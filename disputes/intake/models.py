@@ -61,6 +61,34 @@ class IntakeFile(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.name}"
 
+    SUMMARY_LABELS = {
+        "opened": "disputes opened",
+        "already_imported": "already imported",
+        "dishonored": "dishonored",
+        "contested": "contested",
+        "change_notices": "notifications of change",
+        "flagged": "flagged for review",
+        "unmatched": "without a client",
+        "not_disputes": "zero-amount returns skipped",
+        "disputes_touched": "disputes touched",
+        "created": "days created",
+        "updated": "days updated",
+        "unchanged": "days unchanged",
+    }
+
+    @property
+    def summary_items(self) -> list[tuple[str, int]]:
+        """What the import changed, in words, leaving out what is zero."""
+        return [
+            (self.SUMMARY_LABELS.get(key, key.replace("_", " ")), value)
+            for key, value in (self.summary or {}).items()
+            if value
+        ]
+
+    @property
+    def summary_text(self) -> str:
+        return ", ".join(f"{value:,} {label}" for label, value in self.summary_items)
+
     @property
     def progress_percent(self) -> int:
         if self.status == self.Status.DONE:

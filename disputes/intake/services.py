@@ -171,7 +171,7 @@ class NachaSummary:
 
     def as_dict(self) -> dict:
         values = {k: v for k, v in self.__dict__.items() if k != "touched"}
-        values["disputes_touched"] = len(self.touched)
+        values["disputes_touched"] = len(set(self.touched))
         return values
 
 
@@ -859,9 +859,18 @@ def save_volumes(*, rows) -> dict:
     clients = dict(
         Client.objects.filter(slug__in={r.client for r in rows}).values_list("slug", "pk")
     )
+    seen = {}
     for row in rows:
         if row.client not in clients:
             raise IntakeRefused(f"Line {row.line}, client: no client {row.client!r}", row.line)
+        key = (row.client, row.day, row.rail, row.transaction_type)
+        if key in seen:
+            raise IntakeRefused(
+                f"Line {row.line}, day: the same client, day, rail and type are on line "
+                f"{seen[key]}",
+                row.line,
+            )
+        seen[key] = row.line
     existing = {
         (v.client_id, v.day, v.rail, v.transaction_type): v
         for v in TransactionVolume.objects.filter(

@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from disputes.choices import Stage
 from disputes.history.verify import verify
@@ -133,3 +135,25 @@ def test_dishonor_the_dispute_cannot_take_is_flagged(acme, monkeypatch):
     assert dispute.stage == Stage.RETURN
     assert ReviewFlag.objects.filter(dispute=dispute, reason__contains="R68").exists()
     assert verify().breaks == []
+
+
+VALID = two_batches()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    position=st.integers(min_value=0, max_value=len(VALID) - 1),
+    replacement=st.text(alphabet="0123456789 R9\n", max_size=2),
+)
+def test_a_mutated_file_imports_whole_or_not_at_all(acme, position, replacement):
+    """Whatever the damage: the import is refused with its line and nothing is written, or the
+    file still reads and imports; never an exception, never part of a file."""
+    text = VALID[:position] + replacement + VALID[position + 1 :]
+    before = (Dispute.objects.count(), CaseEvent.objects.count(), ChangeNotice.objects.count())
+    imported = run(text, name=f"fuzz-{position}.ach")
+    after = (Dispute.objects.count(), CaseEvent.objects.count(), ChangeNotice.objects.count())
+    if imported.status == IntakeFile.Status.FAILED:
+        assert imported.error.startswith(f"Line {imported.error_line}")
+        assert after == before
+    else:
+        assert imported.status == IntakeFile.Status.DONE

@@ -1,3 +1,4 @@
+import os
 import random
 import time
 from datetime import timedelta
@@ -59,7 +60,9 @@ class Command(BaseCommand):
         out(f"Parse alone: {parse_seconds:.1f} s for {len(list(parsed.entries())):,} entries.")
         out(
             f"Import (parse + checks + write, one transaction): {import_seconds:.1f} s, "
-            f"{entries / import_seconds:,.0f} returns/s."
+            f"{entries / import_seconds:,.0f} returns/s; CPU of this process {import_cpu:.1f} s, "
+            f"the rest is the database and waiting for a core "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)."
         )
         out(
             f"Written: {after[0] - before[0]:,} disputes, {after[1] - before[1]:,} events; "
@@ -80,7 +83,7 @@ class Command(BaseCommand):
                 )
                 companies.append((company.company_id, company.company_name))
         # One originator in twenty matches no client.
-        return companies + [(f"8{rng.randrange(10**9):09d}", "UNKNOWN CO")]
+        return [*companies, (f"8{rng.randrange(10**9):09d}", "UNKNOWN CO")]
 
     def _file(self, rng, entries, batch_count, companies):
         prefix = f"{rng.randrange(10**4):04d}"

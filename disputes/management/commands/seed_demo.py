@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from disputes import demo
+from disputes.intake import demo as intake_demo
 from disputes.models import Dispute
 
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
                 f"Seeded {counts['disputes']:,} disputes with {counts['audit_rows']:,} audit rows "
                 f"for {counts['clients']} clients in {elapsed:.1f} s."
             )
+        for name, status in intake_demo.seed().items():
+            self.stdout.write(f"Imported {name}: {status}")
+        self.stdout.write(f"API token of the demo admin: {intake_demo.api_token('admin')}")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, _first, _last in demo.DEMO_USERS:
             self.stdout.write(f"  {role:<17} {username}")
