@@ -825,9 +825,6 @@ def seed(
             if progress:
                 progress(made)
     writer.finish()
-    from .reports.demo import seed_volumes
-
-    seed_volumes(seed_value=seed_value)
     return {
         "disputes": made,
         "audit_rows": rows_made,

@@ -17,9 +17,8 @@ FACTORS = {"card": (300, 1200), "visa_direct": (500, 1500), "mastercard_move": (
 
 def seed_volumes(*, seed_value: int, days: int = 430) -> int:
     """Daily volumes per client, rail and transaction type for the last ``days`` days, scaled
-    from the disputed transactions of each. Does nothing when volumes exist; returns rows made."""
-    if TransactionVolume.objects.exists():
-        return 0
+    from the disputed transactions of each. Days already reported (an imported volume file)
+    are kept as they are; returns the rows offered."""
     rng = random.Random(seed_value + 13)
     today = business_today()
     first = today - timedelta(days=days - 1)

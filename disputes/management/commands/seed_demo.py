@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from disputes import demo
 from disputes.intake import demo as intake_demo
 from disputes.models import Dispute
+from disputes.reports.demo import seed_volumes
 
 
 class Command(BaseCommand):
@@ -40,6 +41,9 @@ class Command(BaseCommand):
             )
         for name, status in intake_demo.seed().items():
             self.stdout.write(f"Imported {name}: {status}")
+        # a year of daily volumes around the imported week: the reports' denominators
+        made = seed_volumes(seed_value=seed)
+        self.stdout.write(f"Transaction volumes: {made:,} daily rows")
         self.stdout.write(f"API token of the demo admin: {intake_demo.api_token('admin')}")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, _first, _last in demo.DEMO_USERS:
