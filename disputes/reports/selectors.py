@@ -366,7 +366,11 @@ def late_filings(*, start, end, network="", client_id=None, limit=MISSED_LIMIT):
         " JOIN disputes_client c ON c.id = f.client_id"
         " WHERE f.filed_on BETWEEN %s AND %s AND f.filed_on > f.network_due" + extra
     )
-    count = _rows("SELECT count(*)" + base, [start, end, *args])[0][0]
+    count = _rows(
+        "SELECT count(*) FROM disputes_reportfiling f WHERE f.filed_on BETWEEN %s AND %s"
+        " AND f.filed_on > f.network_due" + extra,
+        [start, end, *args],
+    )[0][0]
     rows = _rows(
         "SELECT f.filed_on, d.id, d.case_id, f.network, c.name, f.answered_stage,"
         " f.internal_due, f.network_due"
