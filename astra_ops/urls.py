@@ -30,5 +30,8 @@ urlpatterns = [
     path("e/<int:request_id>/<str:token>/", client_upload, name="evidence_link"),
     path("admin/", admin.site.urls),
     path("intake/", include("disputes.intake.urls")),
+    path("reports/", include("disputes.reports.urls")),
+    # before the API's catch-all: the KPI endpoint is a plain Django JSON view
+    path("api/v1/reports/", include("disputes.reports.api_urls")),
     path("api/", include("disputes.api.urls")),
 ]

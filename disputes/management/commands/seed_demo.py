@@ -8,6 +8,7 @@ from disputes.intake import demo as intake_demo
 from disputes.missed.services import record_missed_deadlines
 from disputes.models import Dispute
 from disputes.notifications.services import send_deadline_reminders
+from disputes.reports.demo import seed_volumes
 from disputes.templatetags.disputes_tags import role_label
 
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
             )
             for name, status in intake_demo.seed().items():
                 self.stdout.write(f"Imported {name}: {status}")
+            # a year of daily volumes around the imported week: the reports' denominators
+            made = seed_volumes(seed_value=seed)
+            self.stdout.write(f"Transaction volumes: {made:,} daily rows")
             if disputes <= 100_000:  # the demo shows reminders already sent (not the benchmarks)
                 report = send_deadline_reminders()
                 self.stdout.write(

@@ -1,0 +1,1 @@
+"""Reports: KPI selectors, charts, exports and the weekly KPI e-mail."""
