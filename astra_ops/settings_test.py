@@ -15,7 +15,16 @@ os.environ.setdefault("AUDIT_HMAC_KEY", "test-only-audit-key-0123456789")
 os.environ.setdefault("AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="astra-test-checkpoints-"))
 os.environ.setdefault("EVIDENCE_DIR", tempfile.mkdtemp(prefix="astra-test-evidence-"))
 
-from .settings import *  # noqa: F403
+# Under pytest-xdist each worker gets its own Redis database for Celery (gw0 → the given one,
+# gw1 → one below, …), so one worker's Celery tests never consume another's tasks.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and _worker[2:].isdigit():
+    for _name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        _base, _, _db = os.environ[_name].rpartition("/")
+        if _db.isdigit():
+            os.environ[_name] = f"{_base}/{max(0, int(_db) - int(_worker[2:]))}"
+
+from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
