@@ -43,3 +43,17 @@ def compliance(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", role="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_storage(settings, tmp_path):
+    """Each test writes its case-history checkpoints to a folder of its own, so a checkpoint
+    of one test's disputes is never compared with another test's."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "checkpoints")},
+        },
+    }
+    return tmp_path / "checkpoints"

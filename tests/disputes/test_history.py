@@ -125,7 +125,7 @@ def test_the_application_refuses_to_update_or_delete_an_event(worked):
     [
         f"UPDATE {EVENTS} SET kind = 'forged'",
         f"DELETE FROM {EVENTS}",
-        f"TRUNCATE {EVENTS}",
+        f"TRUNCATE {EVENTS} CASCADE",
     ],
     ids=["update", "delete", "truncate"],
 )
@@ -235,7 +235,7 @@ def test_a_deleted_whole_trail_is_reported(worked):
 def test_truncation_after_a_checkpoint_is_reported(worked, agent):
     other = open_dispute()
     call_command("checkpoint_audit", stdout=io.StringIO())
-    tamper(f"TRUNCATE {EVENTS}")
+    tamper(f"TRUNCATE {EVENTS} CASCADE")
     status, printed = run_verify()
     assert status != 0
     for dispute in (worked, other):
