@@ -4,12 +4,14 @@ over the Nacha return thresholds)."""
 
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import connection
 
 from ..intake.models import TransactionVolume
 from ..models import business_today
 
+CENT = Decimal("0.01")
 # transactions per disputed transaction, per rail; ACH low so some originators get flagged
 FACTORS = {"card": (300, 1200), "visa_direct": (500, 1500), "mastercard_move": (500, 1500),
            "ach": (60, 400)}  # fmt: skip
@@ -32,6 +34,8 @@ def seed_volumes(*, seed_value: int, days: int = 430) -> int:
         groups = cursor.fetchall()
     rows = []
     for client_id, rail, ttype, currency, count, avg_amount in groups:
+        # SQLite averages into a float, PostgreSQL into a numeric: money stays Decimal here.
+        avg_amount = Decimal(str(avg_amount)).quantize(CENT) if avg_amount else None
         low, high = FACTORS.get(rail, (300, 1000))
         per_day = count / days * rng.randint(low, high)
         for offset in range(days):
@@ -45,7 +49,7 @@ def seed_volumes(*, seed_value: int, days: int = 430) -> int:
                     rail=rail,
                     transaction_type=ttype,
                     count=n,
-                    amount=(avg_amount * n).quantize(avg_amount) if avg_amount else 0,
+                    amount=avg_amount * n if avg_amount else Decimal("0.00"),
                     currency=currency,
                 )
             )
