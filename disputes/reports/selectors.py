@@ -105,8 +105,9 @@ class Outcomes:
         row = self.by_currency.setdefault(currency, CurrencyRecovery(currency))
         if outcome in (Outcome.WON, Outcome.LOST):
             row.won_lost += count
-            row.disputed += amount or 0
-            row.recovered += recovered or 0
+            # SQLite sums money into a float: back to Decimal at the cent, as stored
+            row.disputed += Decimal(str(amount or 0)).quantize(Decimal("0.01"))
+            row.recovered += Decimal(str(recovered or 0)).quantize(Decimal("0.01"))
 
     def as_json(self) -> dict:
         def number(value):
