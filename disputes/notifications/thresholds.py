@@ -34,11 +34,12 @@ class Threshold:
             return f"{n} banking day{'' if n == 1 else 's'} before {of}"
         if evidence:
             return "Evidence overdue"
-        return {
-            DUE_TODAY: "Internal deadline today",
-            OVERDUE: "Past the internal deadline",
-            NETWORK_TODAY: "Network deadline today",
-        }[self.name]
+        if self.name == NETWORK_TODAY:
+            # Dated, so a reminder sent after an outage does not say "today" of a past day.
+            return f"Network deadline {self.due_on:%b} {self.due_on.day}"
+        return {DUE_TODAY: "Internal deadline today", OVERDUE: "Past the internal deadline"}[
+            self.name
+        ]
 
 
 def thresholds(internal_due: date, network_due: date | None, days_before) -> list[Threshold]:

@@ -19,3 +19,11 @@ def bundle_panel(context):
 @register.filter
 def mb(size):
     return megabytes(size or 0)
+
+
+@register.filter
+def confidence_in_words(confidence: str) -> str:
+    """How a channel's limits are known, as a person reads it ("Not confirmed by a source")."""
+    from calendar_rules.presentation import confidence_words
+
+    return confidence_words(confidence)
