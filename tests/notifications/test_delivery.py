@@ -19,7 +19,19 @@ from disputes.notifications.tasks import send_deadline_reminders, send_weekly_di
 from tests.factories import ClientFactory, open_dispute
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PORT = 2526
+
+
+def free_port() -> int:
+    """A port nobody listens on now, so two runs of these tests on one machine never collide."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = free_port()
+DOWN_PORT = free_port()
 
 
 class Sink:
@@ -90,13 +102,13 @@ def test_a_worker_on_redis_delivers_reminders_to_the_smtp_sink_once(sink, agent,
 
 def test_with_the_sink_down_a_reminder_waits_and_goes_once_it_is_back(settings, agent, lead):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", PORT + 1, 2
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", DOWN_PORT, 2
     due_tomorrow(agent)
     services.send_deadline_reminders()  # nobody listens: recorded, not sent
     row = Notification.objects.get()
     assert row.sent_at is None and row.last_error
     handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=PORT + 1)
+    controller = Controller(handler, hostname="127.0.0.1", port=DOWN_PORT)
     controller.start()
     try:
         services.send_deadline_reminders()
