@@ -29,7 +29,15 @@ class TransitionForm(forms.Form):
     )
 
     def __init__(
-        self, *args, spec: dict, dispute, today: date, people=None, may_override=False, **kwargs
+        self,
+        *args,
+        spec: dict,
+        dispute,
+        today: date,
+        people=None,
+        may_override=False,
+        bundle_missing=False,
+        **kwargs,
     ):
         # Several transition forms share the page: ids are per transition.
         kwargs.setdefault("auto_id", f"id_{spec['name']}_%s")
@@ -86,14 +94,15 @@ class TransitionForm(forms.Form):
                 label=f"Take it over from {person_name(dispute.assignee)}",
                 help_text=f"{person_name(dispute.assignee)} is working on it now.",
             )
-        if may_override and spec["name"] in FILING_ACTS:
-            # An ops lead may file without a submitted bundle, saying why (bundles).
+        if may_override and spec["name"] in FILING_ACTS and bundle_missing:
+            # No bundle that passed preflight is submitted at this stage: an ops lead may file
+            # without one, saying why (the reason goes into the case history).
             self.fields["override_reason"] = forms.CharField(
-                label="File without a submitted bundle: why",
-                required=False,
+                label="No submitted bundle at this stage: why file without one?",
+                required=True,
                 max_length=1000,
                 widget=forms.Textarea(attrs={"rows": 2}),
-                help_text="Only when no bundle that passed preflight was submitted",
+                help_text="Filing normally waits for a bundle that passed preflight",
             )
         self.order_fields(
             ["version", "on", "code", "assignee", "recovered_amount", "comment", "override_reason"]

@@ -25,6 +25,7 @@ from calendar_rules import calendars, nacha
 from . import history, states
 from .choices import Stage, WorkState
 from .deadlines import apply_deadline
+from .evidence.bundles.gate import FILING_ACTS
 from .models import Dispute, Transaction
 
 SYSTEM = "System"  # the system actor's name when a caller does not say which process acted
@@ -181,6 +182,11 @@ def why_not(*, dispute, name: str, actor, expected_version=None) -> DisputeError
 
         if reason := checklist_refusal(dispute):
             return TransitionRefused(reason)
+    if name in FILING_ACTS:
+        # Filing our documents needs a submitted bundle (an ops lead may go without, saying why).
+        from .evidence.bundles.services import filing_refusal
+
+        return filing_refusal(dispute=dispute, name=name, actor=actor)
     return None
 
 

@@ -21,6 +21,8 @@ from calendar_rules.presentation import confidence_words
 
 from .. import detail_selectors, selectors, services
 from ..choices import Outcome, Party, Stage, WorkState
+from ..evidence.bundles import services as bundle_services
+from ..evidence.bundles.gate import FILING_ACTS
 from ..forms import NoteForm, TransitionForm
 from ..models import Dispute, business_today
 
@@ -77,7 +79,11 @@ def _transition_forms(dispute, user, today, bound=None):
     forms = []
     offered = [_presented(spec, dispute) for spec in _offered(dispute, user)]
     offered.sort(key=lambda spec: GROUPS.index(spec["group"]))
+    bundle_missing = _bundle_missing(dispute, user, offered)
     for spec in offered:
+        if spec["name"] in bundle_missing and not user.has_perm("disputes.file_without_bundle"):
+            # Shown, not offered: filing waits for a submitted bundle, and the page says so.
+            spec = {**spec, "waits_for": bundle_services.NO_BUNDLE}
         if bound is not None and bound.spec["name"] == spec["name"]:
             forms.append((spec, bound))
             continue
@@ -86,9 +92,18 @@ def _transition_forms(dispute, user, today, bound=None):
         form = TransitionForm(
             initial={"version": dispute.version}, spec=spec, dispute=dispute, today=today,
             people=people, may_override=user.has_perm("disputes.file_without_bundle"),
+            bundle_missing=spec["name"] in bundle_missing,
         )  # fmt: skip
         forms.append((spec, form))
     return forms
+
+
+def _bundle_missing(dispute, user, offered) -> set[str]:
+    """The offered filing acts that wait for a submitted bundle (one query, when any is offered)."""
+    filing = [spec["name"] for spec in offered if spec["name"] in FILING_ACTS]
+    if not filing or not bundle_services.bundle_needed(dispute=dispute, name=filing[0], actor=user):
+        return set()
+    return set(filing)
 
 
 def _render(request, dispute, *, status=200, bound=None, error=None, note_form=None, notice=""):
@@ -146,6 +161,9 @@ def _transition(request, dispute, act):
     form = TransitionForm(
         request.POST, spec=spec, dispute=dispute, today=business_today(), people=people,
         may_override=request.user.has_perm("disputes.file_without_bundle"),
+        bundle_missing=bundle_services.bundle_needed(
+            dispute=dispute, name=act.name, actor=request.user
+        ),
     )  # fmt: skip
     if not form.is_valid():
         refusal = _why_not_offered(dispute, request.user, act.name, request.POST.get("version"))

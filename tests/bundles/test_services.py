@@ -16,7 +16,7 @@ from disputes.evidence.services import Upload, upload_evidence
 from disputes.history.models import CaseEvent
 from disputes.history.verify import verify
 from disputes.models import Dispute, business_today
-from disputes.services import DisputeError, RoleRefused
+from disputes.services import DisputeError
 from tests.factories import act
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_filing_needs_a_submitted_bundle_unless_an_ops_lead_overrides_with_a_rea
     pk = bundled_dispute.pk
     with pytest.raises(DisputeError, match="Submit a bundle that passed preflight first"):
         act(dispute_id=pk, name="visa_submit_dispute_response", actor=agent, on=TODAY)
-    with pytest.raises(RoleRefused, match="Only an ops lead"):
+    with pytest.raises(DisputeError, match="an ops lead files without one"):
         act(
             dispute_id=pk,
             name="visa_submit_dispute_response",
@@ -118,6 +118,46 @@ def test_filing_needs_a_submitted_bundle_unless_an_ops_lead_overrides_with_a_rea
     event = CaseEvent.objects.filter(dispute_id=pk, kind="transition").latest("seq")
     assert event.payload["bundle_override"] == "Filed by phone with the acquirer"
     assert verify().breaks == []
+
+
+@pytest.mark.bundle_gate
+def test_the_page_says_filing_waits_for_a_bundle_before_anyone_tries(
+    bundled_dispute, agent, lead, client, django_capture_on_commit_callbacks
+):
+    """The gate is part of why_not: an agent sees the filing act disabled with the reason; a
+    lead gets a required reason field; a submitted bundle opens the act to both."""
+    from disputes.services import why_not
+
+    page = reverse("disputes:detail", args=[bundled_dispute.pk])
+    name = "visa_submit_dispute_response"
+    seen = bundled_dispute.version
+    refusal = why_not(dispute=bundled_dispute, name=name, actor=agent, expected_version=seen)
+    assert refusal is not None and refusal.status == 422
+    assert why_not(dispute=bundled_dispute, name=name, actor=lead, expected_version=seen) is None
+
+    client.force_login(agent)
+    html = client.get(page).content.decode()
+    assert f'data-transition="{name}"' in html
+    assert "Submit a bundle that passed preflight first" in html
+    assert f"/transition/{name}/" not in html  # no form to post
+
+    client.force_login(lead)
+    html = client.get(page).content.decode()
+    assert "No submitted bundle at this stage: why file without one?" in html
+    url = reverse("disputes:transition", args=[bundled_dispute.pk, name])
+    response = client.post(url, {"version": bundled_dispute.version, "on": TODAY.isoformat()})
+    assert response.status_code == 422
+    assert Dispute.objects.get(pk=bundled_dispute.pk).state != "submitted"
+
+    version = rendered(bundled_dispute, agent, django_capture_on_commit_callbacks)
+    services.submit_bundle(version_id=version.pk, actor=agent)
+    bundled_dispute.refresh_from_db()
+    seen = bundled_dispute.version
+    assert why_not(dispute=bundled_dispute, name=name, actor=agent, expected_version=seen) is None
+    client.force_login(agent)
+    html = client.get(page).content.decode()
+    assert "Submit a bundle that passed preflight first" not in html
+    assert "why file without one" not in html
 
 
 @pytest.mark.bundle_gate

@@ -394,6 +394,33 @@ def submitted_version(dispute) -> BundleVersion | None:
     )
 
 
+NO_BUNDLE = (
+    "Submit a bundle that passed preflight first (or an ops lead files without one, "
+    "giving the reason)."
+)
+
+
+def bundle_needed(*, dispute, name: str, actor) -> bool:
+    """Whether filing act ``name`` by ``actor`` waits for a submitted bundle: a person filing
+    our documents with none submitted at this stage that passed preflight."""
+    return (
+        name in FILING_ACTS
+        and actor is not None
+        and settings.FILING_REQUIRES_BUNDLE
+        and submitted_version(dispute) is None
+    )
+
+
+def filing_refusal(*, dispute, name: str, actor) -> BundleRefused | None:
+    """Why ``actor`` may not take filing act ``name`` now for want of a bundle, or None. An ops
+    lead is not refused here: the lead may file without one, giving the reason."""
+    if bundle_needed(dispute=dispute, name=name, actor=actor) and not actor.has_perm(
+        "disputes.file_without_bundle"
+    ):
+        return BundleRefused(NO_BUNDLE)
+    return None
+
+
 def filing_check(*, dispute, name: str, actor, override_reason: str = "") -> dict | None:
     """For a filing act: None when it is not one; else what the event records about the bundle
     (its version and SHA-256, or the override and its reason). Raises BundleRefused when there
@@ -408,7 +435,4 @@ def filing_check(*, dispute, name: str, actor, override_reason: str = "") -> dic
         return {"bundle_override": override_reason}
     if override_reason:
         raise RoleRefused("Only an ops lead may file without a submitted bundle.")
-    raise BundleRefused(
-        "Submit a bundle that passed preflight first (or an ops lead files without one, "
-        "giving the reason)."
-    )
+    raise BundleRefused(NO_BUNDLE)
