@@ -313,6 +313,7 @@ def _new_transaction(context, batch, entry, *, pk=None) -> Transaction:
         transaction_date=batch.settlement_date,
         settlement_date=batch.settlement_date,
         description=_description(batch),
+        original_entry_on_file=False,
     )
 
 
@@ -683,6 +684,7 @@ TXN_DEFAULTS = {
     "reference_kind": ReferenceKind.TRACE_NUMBER,
     "account_fingerprint": "",
     "currency": "USD",
+    "original_entry_on_file": False,
 }
 
 
