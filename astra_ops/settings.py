@@ -253,9 +253,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 50 * 60},
     },
+    "purge-idempotency-keys": {
+        "task": "disputes.intake.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 50 * 60},
+    },
 }
 
 # The REST API (disputes.api): token or session, problem details for every error.
+# How long an Idempotency-Key is remembered (disputes/api/idempotency.py).
+IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
+if IDEMPOTENCY_KEY_RETENTION_HOURS < 1:
+    raise ImproperlyConfigured("IDEMPOTENCY_KEY_RETENTION_HOURS must be at least 1.")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

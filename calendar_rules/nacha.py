@@ -53,6 +53,9 @@ class ReturnTimeliness:
     dishonor_code: str | None
     dishonor_due: date | None
     explanation: str
+    # False when the original entry is not on file: its settlement date, which the time frame
+    # counts from, is unknown, so the status is ``undetermined`` and nothing is guessed.
+    original_known: bool = True
 
     @property
     def timely(self) -> bool:

@@ -34,6 +34,7 @@ from .choices import (
 )
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
+RETURN_TIMELINESS_UNKNOWN = "Not known: original entry not on file."
 
 
 def business_today() -> date:
@@ -136,6 +137,14 @@ class Transaction(models.Model):
         help_text="Card: the transaction processing date (CSBD). ACH: the settlement date."
     )
     description = models.CharField(max_length=200, blank=True)
+    original_entry_on_file = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text=(
+            "False for an ACH entry known only from its return: its dates are then the "
+            "return's, not the original entry's, and say nothing about timeliness"
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -410,9 +419,22 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
     def return_timeliness(self):
         """NACHA: whether the return arrived within its time frame and, if late, the R68
         dishonor deadline (calendar_rules.nacha). None for card disputes, or before the return
-        has settled."""
+        has settled. When the original entry is not on file its settlement date is unknown, so
+        timeliness is not known either (status ``undetermined``): never guessed from the
+        return's own dates."""
         if self.network != Network.NACHA or self.return_settled_on is None:
             return None
+        if not self.transaction.original_entry_on_file:
+            return nacha.ReturnTimeliness(
+                self.reason_code,
+                "undetermined",
+                None,
+                self.return_settled_on,
+                None,
+                None,
+                RETURN_TIMELINESS_UNKNOWN,
+                original_known=False,
+            )
         try:
             return nacha.check_return_timeliness(
                 self.reason_code,

@@ -123,12 +123,16 @@ class TransactionOut(serializers.Serializer):
     currency = serializers.CharField()
     transaction_date = serializers.DateField()
     settlement_date = serializers.DateField()
+    original_entry_on_file = serializers.BooleanField(
+        help_text="False for an ACH entry known only from its return: the dates are the return's"
+    )
 
 
 class DisputeDetail(DisputeSummary):
     transaction = TransactionOut(read_only=True)
     deadline = serializers.SerializerMethodField()
     return_timeliness = serializers.SerializerMethodField()
+    return_timely = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
 
     class Meta(DisputeSummary.Meta):
@@ -142,6 +146,7 @@ class DisputeDetail(DisputeSummary):
             "transaction",
             "deadline",
             "return_timeliness",
+            "return_timely",
             "history",
         ]
         read_only_fields = fields
@@ -158,8 +163,18 @@ class DisputeDetail(DisputeSummary):
         }
 
     def get_return_timeliness(self, dispute) -> str | None:
+        """NACHA: the verdict in words ("Not known: original entry not on file." when it is
+        not); null for card disputes."""
         result = dispute.return_timeliness()
         return result.explanation if result else None
+
+    def get_return_timely(self, dispute) -> bool | None:
+        """NACHA: true or false when the return's timeliness is known; null when it is not
+        (the original entry is not on file, or no time frame applies) and for card disputes."""
+        result = dispute.return_timeliness()
+        if result is None or result.status == "undetermined":
+            return None
+        return result.timely
 
     def get_history(self, dispute) -> HistoryEvent(many=True):
         events = dispute.events.select_related("actor").order_by("seq")

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from .. import services
-from . import errors, views
+from . import errors, evidence, views
 
 app_name = "api"
 
@@ -15,6 +15,16 @@ urlpatterns = [
     *(
         path(f"v1/disputes/<int:pk>/{name}/", views.act_view(act), name=f"act_{name}")
         for name, act in services.ACTS.items()
+    ),
+    path(
+        "v1/disputes/<int:pk>/evidence/",
+        evidence.DisputeEvidence.as_view(),
+        name="dispute_evidence",
+    ),
+    path(
+        "v1/disputes/<int:pk>/evidence/<int:item_id>/withdraw/",
+        evidence.EvidenceWithdraw.as_view(),
+        name="evidence_withdraw",
     ),
     path("v1/imports/", views.ImportList.as_view(), name="imports"),
     path("v1/imports/<int:pk>/", views.ImportDetail.as_view(), name="import"),

@@ -1,16 +1,12 @@
 """API endpoints: each checks access, validates its input with a serializer (or the page's
 form), calls one service or selector, and answers with a serializer or a problem."""
 
-import hashlib
-import json
-
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,16 +15,21 @@ from ..choices import Network, ReferenceKind
 from ..filters import DUE_WINDOWS, SORT_CHOICES, QueueFilter
 from ..forms import TransitionForm
 from ..intake import services as intake
-from ..intake.models import IdempotentRequest, IntakeFile, TransactionVolume
+from ..intake.models import IntakeFile, TransactionVolume
 from ..intake.tasks import import_intake_file
 from ..models import Dispute, Transaction, business_today
 from . import serializers as api
+from .idempotency import idempotent
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="A retried request with the same key gets the first response back.",
+    description=(
+        "A retried request with the same key gets the first response back while the key is "
+        "remembered (IDEMPOTENCY_KEY_RETENTION_HOURS, default 24); after that the key is "
+        "forgotten and a request with it is handled as new."
+    ),
 )
 
 
@@ -43,56 +44,6 @@ class ApiView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         require(request, "disputes.view_dispute", "Your role may not read disputes.")
-
-
-# --- idempotency ----------------------------------------------------------------------------------
-
-
-def idempotent(handler):
-    """Answer a request carrying an Idempotency-Key that was seen before with the first
-    response; the same key with another request is refused (422)."""
-
-    def wrapped(self, request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key", "")
-        if not key:
-            return handler(self, request, *args, **kwargs)
-        if len(key) > 255 or not key.isprintable():
-            raise exceptions.ValidationError(
-                {"Idempotency-Key": ["At most 255 printable characters."]}
-            )
-        fingerprint = hashlib.sha256(
-            request.method.encode() + request.path.encode() + request._request.body
-        ).hexdigest()
-        seen = IdempotentRequest.objects.filter(user=request.user, key=key).first()
-        if seen is None:
-            response = handler(self, request, *args, **kwargs)
-            if response.status_code >= 500:
-                return response
-            try:
-                with transaction.atomic():
-                    IdempotentRequest.objects.create(
-                        user=request.user,
-                        key=key,
-                        method=request.method,
-                        path=request.path[:300],
-                        fingerprint=fingerprint,
-                        status_code=response.status_code,
-                        body=json.loads(JSONRenderer().render(response.data)),
-                    )
-                return response
-            except IntegrityError:
-                seen = IdempotentRequest.objects.get(user=request.user, key=key)
-        if seen.fingerprint != fingerprint:
-            error = exceptions.APIException(
-                "This Idempotency-Key was used for another request: use a new key."
-            )
-            error.status_code = 422
-            raise error
-        return Response(seen.body, status=seen.status_code, headers={"Idempotent-Replayed": "true"})
-
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
 
 
 # --- disputes -------------------------------------------------------------------------------------

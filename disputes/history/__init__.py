@@ -80,8 +80,13 @@ def on_event(*names: str):
     return register
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def jsonable(value):
     """A payload value as JSON: model instances by id and name, dates ISO, money as text."""
+    if type(value) in _PLAIN:  # most values: returned as they are, without the checks below
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

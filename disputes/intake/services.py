@@ -13,7 +13,7 @@ file twice changes nothing; the same return in two files is one dispute).
 from __future__ import annotations
 
 import hashlib
-import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -255,12 +255,7 @@ class ImportContext:
 def _fresh_returns(returns, summary) -> list:
     """The returns not yet imported: one dispute per original entry, however many files carry
     it (its trace number is the case id)."""
-    traces = {entry.addenda.original_trace for _, entry in returns}
-    known = set(
-        Dispute.objects.filter(network=Network.NACHA, case_id__in=traces).values_list(
-            "case_id", flat=True
-        )
-    )
+    known = _known_case_ids({entry.addenda.original_trace for _, entry in returns})
     fresh, seen = [], set()
     for batch, entry in returns:
         trace = entry.addenda.original_trace
@@ -275,6 +270,25 @@ def _fresh_returns(returns, summary) -> list:
     return fresh
 
 
+def _known_case_ids(traces) -> set:
+    """The NACHA case ids (original trace numbers) among ``traces`` that have a dispute. On
+    PostgreSQL one array parameter instead of one placeholder per trace: a file of 100,000
+    returns would otherwise send 100,000 parameters."""
+    if connection.vendor != "postgresql":
+        return set(
+            Dispute.objects.filter(network=Network.NACHA, case_id__in=traces).values_list(
+                "case_id", flat=True
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT case_id FROM {Dispute._meta.db_table} WHERE network = %s "
+            "AND case_id = ANY(%s)",
+            [Network.NACHA, list(traces)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 SEC_CODES = frozenset(SecCode.values)
 
 
@@ -285,12 +299,19 @@ def _sec(batch) -> str:
 def _original_entries(traces) -> dict:
     """Original entries we have on file, by trace number (their settlement dates make the
     return's timeliness known)."""
-    return {
-        txn.network_reference: txn
-        for txn in Transaction.objects.filter(
-            rail=Rail.ACH, network_reference__in=list(traces), disputes__isnull=True
-        )
-    }
+    originals = Transaction.objects.filter(rail=Rail.ACH, disputes__isnull=True)
+    if connection.vendor == "postgresql":
+        # One array parameter (see ``_known_case_ids``); the matches are few.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Transaction._meta.db_table} "
+                "WHERE rail = %s AND network_reference = ANY(%s)",
+                [Rail.ACH, list(traces)],
+            )
+            originals = originals.filter(pk__in=[row[0] for row in cursor.fetchall()])
+    else:
+        originals = originals.filter(network_reference__in=list(traces))
+    return {txn.network_reference: txn for txn in originals}
 
 
 def _new_transaction(context, batch, entry, *, pk=None) -> Transaction:
@@ -313,6 +334,7 @@ def _new_transaction(context, batch, entry, *, pk=None) -> Transaction:
         transaction_date=batch.settlement_date,
         settlement_date=batch.settlement_date,
         description=_description(batch),
+        original_entry_on_file=False,
     )
 
 
@@ -331,7 +353,7 @@ def _imported_payload(context, batch, entry, *, original_known: bool, flag: str 
         "company_id": batch.company_id,
         "company_name": batch.company_name,
         "sec_code": batch.sec_code,
-        "settled_on": batch.settlement_date,
+        "settled_on": batch.settlement_date.isoformat(),
         "original_known": original_known,
     }
     if addenda.return_reason:
@@ -542,6 +564,8 @@ class BulkReturns:
         self.context = context
         self.secret = history.chain.key()
         self.deadline_cache: dict = {}
+        actor = context.actor
+        self.actor_id = getattr(actor, "pk", actor)
 
     def write(self, fresh, progress) -> None:
         originals = _original_entries([e.addenda.original_trace for _, e in fresh])
@@ -559,28 +583,34 @@ class BulkReturns:
             return [row[0] for row in cursor.fetchall()]
 
     def _write_chunk(self, chunk, originals) -> None:
+        """One chunk in three COPYs. The disputes go first, each row sent as soon as it is
+        built, and the events are built and hashed meanwhile: PostgreSQL inserts the disputes
+        (and maintains their indexes) on one core while this process hashes on the other. The
+        foreign keys are checked at commit (deferred), so the order of the tables is free."""
         context = self.context
         fresh_count = sum(1 for _, e in chunk if e.addenda.original_trace not in originals)
         new_txn_ids = iter(self._ids(Transaction, fresh_count))
         dispute_ids = iter(self._ids(Dispute, len(chunk)))
-        txns, disputes, events, opened = [], [], [], []
+        txns, events, opened = [], [], []
         now = timezone.now()
-        for batch, entry in chunk:
-            trace = entry.addenda.original_trace
-            original = originals.get(trace)
-            if original is None:
-                txn = self._transaction(next(new_txn_ids), batch, entry, now)
-                txns.append(txn)
-            else:
-                txn = {"id": original.pk, "client_id": original.client_id}
-            dispute = self._dispute(next(dispute_ids), txn, batch, entry, now)
-            disputes.append(dispute)
-            flag = _misfit(batch, entry)
-            events.extend(self._events(dispute, batch, entry, flag, original is not None, now))
-            opened.append((dispute.id, batch, entry, flag))
+        self._prepare(chunk)
         with connection.cursor() as cursor:
+            with _copier(cursor, Dispute) as write_dispute:
+                for batch, entry in chunk:
+                    original = originals.get(entry.addenda.original_trace)
+                    if original is None:
+                        txn = self._transaction(next(new_txn_ids), batch, entry, now)
+                        txns.append(txn)
+                    else:
+                        txn = {"id": original.pk, "client_id": original.client_id}
+                    dispute = self._dispute(next(dispute_ids), txn, batch, entry, now)
+                    write_dispute(dispute.__dict__)
+                    flag = _misfit(batch, entry)
+                    events.extend(
+                        self._events(dispute, batch, entry, flag, original is not None, now)
+                    )
+                    opened.append((dispute.id, batch, entry, flag))
             _copy(cursor, Transaction, txns)
-            _copy(cursor, Dispute, [d.__dict__ for d in disputes])
             _copy_rows(cursor, events)
         _after_open(context, opened)
 
@@ -629,52 +659,62 @@ class BulkReturns:
         self._deadline(dispute)
         return dispute
 
+    def _prepare(self, chunk) -> None:
+        """What the rows need from the database, read before a COPY holds the connection: the
+        deadline of each (code, settlement date) (the engine reads confirmed rules; a file has
+        few of each) and each batch's client (the unmatched placeholder is made once)."""
+        for batch, entry in chunk:
+            key = (entry.addenda.code, batch.settlement_date)
+            if key not in self.deadline_cache:
+                model = Dispute(
+                    network=Network.NACHA,
+                    reason_code=entry.addenda.code,
+                    stage=Stage.RETURN,
+                    stage_started_on=batch.settlement_date,
+                    return_settled_on=batch.settlement_date,
+                )
+                apply_deadline(model)
+                self.deadline_cache[key] = {name: getattr(model, name) for name in DEADLINE_FIELDS}
+            self.context.client_for(batch.company_id)
+
     def _deadline(self, dispute) -> None:
-        """The deadline engine once per (code, settlement date): a file has few of each."""
-        key = (dispute.reason_code, dispute.return_settled_on)
-        fields = self.deadline_cache.get(key)
-        if fields is None:
-            model = Dispute(
-                network=dispute.network,
-                reason_code=dispute.reason_code,
-                stage=dispute.stage,
-                stage_started_on=dispute.stage_started_on,
-                return_settled_on=dispute.return_settled_on,
-            )
-            apply_deadline(model)
-            fields = {name: getattr(model, name) for name in DEADLINE_FIELDS}
-            self.deadline_cache[key] = fields
-        for name, value in fields.items():
-            setattr(dispute, name, value)
+        """The deadline ``_prepare`` computed for the dispute's code and settlement date."""
+        dispute.__dict__.update(
+            self.deadline_cache[(dispute.reason_code, dispute.return_settled_on)]
+        )
 
     def _events(self, dispute, batch, entry, flag, original_known, now) -> list[dict]:
+        """The ``opened`` and ``imported`` rows ``history.event_row`` would make, built from
+        one shared part (the dispute's snapshot is the same in both) with payloads that are
+        JSON already (dates as ISO text, as ``history.jsonable`` writes them), then linked."""
         context = self.context
-        opened = history.event_row(
-            dispute=dispute,
-            seq=1,
-            kind="opened",
-            actor=context.actor,
-            system_actor=NACHA_IMPORT,
-            payload={
-                "params": {"stage_started_on": dispute.stage_started_on},
+        common = {
+            "dispute_id": dispute.pk,
+            "actor_id": self.actor_id,
+            "system_actor": NACHA_IMPORT,
+            "created_at": now,
+            **history.snapshot(dispute),
+        }
+        opened = {
+            **common,
+            "seq": 1,
+            "kind": "opened",
+            "payload": {
+                "params": {"stage_started_on": dispute.stage_started_on.isoformat()},
                 "comment": "",
                 "source": context.source(entry.addenda.line),
             },
-            at=now,
-        )
-        imported = history.event_row(
-            dispute=dispute,
-            seq=2,
-            kind="imported",
-            actor=context.actor,
-            system_actor=NACHA_IMPORT,
-            payload=_imported_payload(
+        }
+        imported = {
+            **common,
+            "seq": 2,
+            "kind": "imported",
+            "payload": _imported_payload(
                 context, batch, entry, original_known=original_known, flag=flag
             ),
-            at=now,
-        )
+        }
         rows = [opened, imported]
-        history.chain.link(rows, "", self.secret)
+        history.chain.link_for_copy(rows, "", self.secret)
         return rows
 
 
@@ -683,6 +723,7 @@ TXN_DEFAULTS = {
     "reference_kind": ReferenceKind.TRACE_NUMBER,
     "account_fingerprint": "",
     "currency": "USD",
+    "original_entry_on_file": False,
 }
 
 
@@ -724,15 +765,24 @@ def _check_like_open_dispute(dispute) -> None:
         raise IntakeRefused("Case id too long.")
 
 
+@contextmanager
+def _copier(cursor, model):
+    """A COPY into the model's table, open for the block: yields ``write(row)`` for rows as
+    mappings of attnames, each sent to the server as the buffer fills."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
+    with cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        yield lambda row: write_row([row[name] for name in names])
+
+
 def _copy(cursor, model, rows) -> None:
     """COPY rows (mappings of attnames) into the model's table."""
     if not rows:
         return
-    names = [f.attname for f in model._meta.concrete_fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
-    with cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+    with _copier(cursor, model) as write:
         for row in rows:
-            copy.write_row([row[name] for name in names])
+            write(row)
 
 
 def _copy_rows(cursor, rows) -> None:
@@ -741,7 +791,8 @@ def _copy_rows(cursor, rows) -> None:
         f"COPY {CaseEvent._meta.db_table} ({', '.join(fields)}) FROM STDIN"
     ) as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[f]) if f == "payload" else row[f] for f in fields])
+            # The payload as the JSON text its hash covered (``chain.link_for_copy``).
+            copy.write_row([row["payload_json"] if f == "payload" else row[f] for f in fields])
 
 
 # --- card dispute reports ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from ..api.idempotency import purge_expired_keys
 from . import services
 
 
@@ -10,3 +11,9 @@ def import_intake_file(intake_file_id: int) -> int:
     """Import one received file; returns the entries applied (0 when refused)."""
     intake_file = services.import_file(intake_file_id=intake_file_id)
     return intake_file.done if intake_file.status == intake_file.Status.DONE else 0
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def purge_idempotency_keys() -> int:
+    """Forget the API's Idempotency-Keys past their retention; returns how many."""
+    return purge_expired_keys()

@@ -1,11 +1,16 @@
 """The REST API: auth, roles, problem details, idempotency, the queue's filters, acts."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from disputes.choices import WorkState
+from disputes.intake.models import IdempotentRequest
+from disputes.intake.tasks import purge_idempotency_keys
 from disputes.models import Dispute
 from tests.factories import ClientFactory, open_dispute
 
@@ -200,3 +205,53 @@ def test_schema_validates_without_warnings(tmp_path):
     """OpenAPI 3 validation of the generated schema; any generator warning fails."""
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
     assert (tmp_path / "s.yml").read_text().startswith("openapi: 3")
+
+
+def test_idempotency_key_is_forgotten_after_its_retention(admin_user, acme, settings):
+    settings.IDEMPOTENCY_KEY_RETENTION_HOURS = 24
+    api = api_as(admin_user)
+    first = api.post("/api/v1/disputes/", NEW_DISPUTE, format="json", HTTP_IDEMPOTENCY_KEY="k2")
+    assert first.status_code == 201
+    IdempotentRequest.objects.filter(key="k2").update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+    # Forgotten: the key is a new request. A different body is no longer refused, and the
+    # dispute create is still idempotent on network and case id.
+    other = {**NEW_DISPUTE, "case_id": "VAPI-1002"}
+    late = api.post("/api/v1/disputes/", other, format="json", HTTP_IDEMPOTENCY_KEY="k2")
+    assert late.status_code == 201
+    assert "Idempotent-Replayed" not in late
+    remembered = IdempotentRequest.objects.get(key="k2")
+    assert remembered.body["case_id"] == "VAPI-1002"
+    retry = api.post("/api/v1/disputes/", other, format="json", HTTP_IDEMPOTENCY_KEY="k2")
+    assert (retry.status_code, retry["Idempotent-Replayed"]) == (201, "true")
+    assert Dispute.objects.count() == 2
+
+
+def test_expired_idempotency_keys_are_purged_by_the_sweep(admin_user, acme, settings):
+    settings.IDEMPOTENCY_KEY_RETENTION_HOURS = 24
+    api = api_as(admin_user)
+    api.post("/api/v1/disputes/", NEW_DISPUTE, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    api.post(
+        "/api/v1/disputes/",
+        {**NEW_DISPUTE, "case_id": "VAPI-1003"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="fresh",
+    )
+    IdempotentRequest.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(hours=24, seconds=1)
+    )
+    assert purge_idempotency_keys.apply().get() == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["fresh"]
+    assert purge_idempotency_keys.apply().get() == 0  # safe to repeat
+
+
+def test_purge_command_forgets_expired_keys(admin_user, acme, settings, capsys):
+    settings.IDEMPOTENCY_KEY_RETENTION_HOURS = 1
+    api_as(admin_user).post(
+        "/api/v1/disputes/", NEW_DISPUTE, format="json", HTTP_IDEMPOTENCY_KEY="k3"
+    )
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    call_command("purge_idempotency_keys")
+    assert "Forgot 1 Idempotency-Key older than 1 h." in capsys.readouterr().out
+    assert not IdempotentRequest.objects.exists()

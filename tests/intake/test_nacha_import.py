@@ -6,12 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from disputes.choices import Stage
+from disputes.choices import Rail, ReferenceKind, Stage, TransactionType
 from disputes.history.verify import verify
 from disputes.intake import services
 from disputes.intake.models import ChangeNotice, IntakeFile, ReviewFlag, UnmatchedOriginator
 from disputes.models import AchCompany, CaseEvent, Dispute
-from tests.factories import ClientFactory
+from tests.api.test_api import api_as
+from tests.factories import ClientFactory, TransactionFactory
 from tests.intake.fixtures import answers, two_batches
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +158,61 @@ def test_a_mutated_file_imports_whole_or_not_at_all(acme, position, replacement)
         assert after == before
     else:
         assert imported.status == IntakeFile.Status.DONE
+
+
+# --- whether the return was timely: known only when the original entry is on file ----------------
+
+
+def _original_entry(client, trace: str, settled: date):
+    return TransactionFactory(
+        client=client,
+        rail=Rail.ACH,
+        transaction_type=TransactionType.ACH_DEBIT,
+        reference_kind=ReferenceKind.TRACE_NUMBER,
+        network_reference=trace,
+        sec_code="PPD",
+        transaction_date=settled,
+        settlement_date=settled,
+    )
+
+
+@pytest.mark.parametrize("bulk_threshold", [None, 0], ids=["per-dispute", "bulk"])
+def test_timeliness_is_not_known_without_the_original_entry(acme, agent, client, bulk_threshold):
+    run(two_batches(), bulk_threshold=bulk_threshold)
+    dispute = Dispute.objects.get(case_id="091000010000001")
+    assert dispute.transaction.original_entry_on_file is False
+    verdict = dispute.return_timeliness()
+    assert (verdict.status, verdict.original_known, verdict.timely) == (
+        "undetermined",
+        False,
+        False,
+    )
+    assert verdict.explanation == "Not known: original entry not on file."
+    body = api_as(agent).get(f"/api/v1/disputes/{dispute.pk}/").json()
+    assert body["return_timely"] is None
+    assert body["return_timeliness"] == "Not known: original entry not on file."
+    assert body["transaction"]["original_entry_on_file"] is False
+    client.force_login(agent)
+    page = client.get(dispute.get_absolute_url()).content.decode()
+    assert "Not known: original entry not on file." in page
+    assert "Return timely" not in page
+
+
+@pytest.mark.parametrize("bulk_threshold", [None, 0], ids=["per-dispute", "bulk"])
+@pytest.mark.parametrize(
+    ("settled", "timely"), [(date(2026, 11, 25), True), (date(2026, 11, 2), False)]
+)
+def test_timeliness_is_judged_from_the_original_entry_on_file(
+    acme, agent, bulk_threshold, settled, timely
+):
+    _original_entry(acme, "091000010000001", settled)
+    run(two_batches(), bulk_threshold=bulk_threshold)
+    dispute = Dispute.objects.get(case_id="091000010000001")
+    assert dispute.transaction.original_entry_on_file is True
+    assert dispute.transaction.settlement_date == settled
+    verdict = dispute.return_timeliness()
+    assert (verdict.original_known, verdict.timely, verdict.untimely) == (True, timely, not timely)
+    body = api_as(agent).get(f"/api/v1/disputes/{dispute.pk}/").json()
+    assert body["return_timely"] is timely
+    assert str(settled) in body["return_timeliness"]
+    assert verify().breaks == []
