@@ -137,7 +137,7 @@ class Command(BaseCommand):
         report = services.send_deadline_reminders(dispatch=queued.extend)
         swept = time.monotonic() - started
         self.stdout.write(
-            f"  sweep over {size:,}: {swept:.2f} s — {report.candidates:,} candidates, "
+            f"  sweep over {size:,}: {swept:.2f} s — {report.owed:,} disputes owed, "
             f"{report.reminders:,} reminders + {report.escalations:,} escalations recorded "
             f"for {report.disputes:,} disputes"
         )
