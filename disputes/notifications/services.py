@@ -375,8 +375,10 @@ def claim_many(ids) -> list[int]:
 
 
 def _loaded(ids):
-    return Notification.objects.filter(pk__in=list(ids)).select_related(
-        "dispute__client", "dispute__assignee", "recipient"
+    return (
+        Notification.objects.filter(pk__in=list(ids))
+        .select_related("dispute__client", "dispute__assignee", "recipient")
+        .prefetch_related("recipient__groups")  # the digest's role
     )
 
 
