@@ -1,4 +1,4 @@
-"""Ninety simulated days of the 15-minute sweep (8,640 sweeps) over 300 disputes that open, get
+"""Ninety simulated days of the 15-minute sweep (8,640 sweeps) over 200 disputes that open, get
 claimed, are answered, come back at pre-arbitration, are won, lost, accepted, withdrawn or left to
 expire: every reminder the rules call for is recorded and delivered exactly once, none once a
 dispute is submitted or closed, and a sweep killed halfway is made whole by the next ones."""
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 3, 2, tzinfo=NY)  # a Monday, 00:00 ops time; DST starts on day 6
-DAYS, DISPUTES = 90, 300
+DAYS, DISPUTES = 90, 200
 STEP = timedelta(minutes=15)
 SWEEPS = DAYS * 24 * 60 // 15
 KILL_DAY = 30
