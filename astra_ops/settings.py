@@ -215,6 +215,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
+else:
+    # With Redis down a publish gives up within seconds instead of retrying for ever: the web
+    # request that queued work still answers (astra_ops.celery.enqueue_on_commit), and the
+    # periodic tasks queue again what was left waiting once Redis is back.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 10
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -247,6 +261,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "disputes.notifications.tasks.send_weekly_digest",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),  # CELERY_TIMEZONE: ops time
         "options": {"expires": 6 * 60 * 60},
+    },
+    # A render requested while Redis was down was never queued: queue it once Redis is back.
+    "requeue-waiting-bundles": {
+        "task": "disputes.evidence.bundles.tasks.requeue_waiting_bundles",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
     },
     "expire-evidence-requests": {
         "task": "disputes.evidence.tasks.expire_evidence_requests",

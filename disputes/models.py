@@ -546,5 +546,5 @@ from .intake.models import (  # noqa: E402, F401
     UnmatchedOriginator,
 )
 from .missed.models import MissedDeadline  # noqa: E402, F401
-from .notifications.models import Notification, NotificationSettings  # noqa: E402, F401
+from .notifications.models import Notification, NotificationSettings, SweepMark  # noqa: E402, F401
 from .reports.models import ReportFiling, ReportRefresh, WeeklyKpiSend  # noqa: E402, F401

@@ -87,6 +87,8 @@ def _missing(disputes, *, today, people) -> dict:
 
 def send_evidence_chasers(*, now, today, people, dispatch) -> int:
     """Record and dispatch every chaser due; returns how many were recorded."""
+    if not _open_requests(today=today).exists():  # the usual sweep: one indexed look
+        return 0
     requests = list(_open_requests(today=today))
     if not requests:
         return 0

@@ -128,7 +128,12 @@ def build(user, *, now: datetime) -> Digest | None:
         title=ROLE_TITLES[role],
         greeting=f"Good morning, {user.first_name or person_name(user)}.",
     )
-    {OPS_AGENT: _agent, OPS_LEAD: _lead, CUSTOMER_SUCCESS: _customer_success}[role](digest)
+    if role == OPS_LEAD:  # every lead of one run reads the same team
+        digest.sections, digest.deadlines, digest.queue_link = _team_view(
+            today, digest.week_of, now, settings.OPS_TIME_ZONE, settings.SITE_URL
+        )
+    else:
+        {OPS_AGENT: _agent, CUSTOMER_SUCCESS: _customer_success}[role](digest)
     return digest
 
 
@@ -322,6 +327,15 @@ def _team_table(dimension: str, digest: Digest, names: dict, link) -> dict:
         )
     rows.sort(key=lambda r: (-r["overdue"], -r["cells"][0], r["name"]))
     return {"columns": TEAM_COLUMNS, "rows": rows}
+
+
+@lru_cache(maxsize=4)
+def _team_view(today: date, monday: date, now: datetime, zone: str, site: str) -> tuple:
+    """(sections, deadlines, queue link) of the leads' digest, built once per run: every digest
+    of one run has the same ``now``. The sections are only read after this."""
+    digest = Digest(None, OPS_LEAD, today, monday, now, "", "")
+    _lead(digest)
+    return digest.sections, digest.deadlines, digest.queue_link
 
 
 def _lead(digest: Digest) -> None:

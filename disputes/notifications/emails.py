@@ -1,6 +1,7 @@
 """How notifications read: subject, plain text, HTML with inline CSS, the digest's .ics."""
 
 from datetime import date
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -12,6 +13,7 @@ from disputes.templatetags.disputes_tags import money
 
 from . import thresholds
 from .models import Kind, Notification
+from .people import OPS_LEAD
 from .services import ops_date
 
 
@@ -144,17 +146,21 @@ def render_digest(digest) -> tuple[str, str, str]:
 
 
 def digest_ics(digest, stamp) -> str:
+    # The leads share one team calendar (one text per run); everyone else has their own.
+    scope = "team" if digest.role == OPS_LEAD else digest.user.pk
+    return _calendar(scope, tuple(digest.deadlines), digest.week_of, stamp)
+
+
+@lru_cache(maxsize=8)
+def _calendar(scope, deadlines: tuple, week_of: date, stamp) -> str:
     events = [
         ical.AllDayEvent(
-            uid=f"digest-{digest.user.pk}-{digest.week_of:%Y%m%d}-{n}@astra-ops",
-            day=day,
-            summary=summary,
-            url=url,
+            uid=f"digest-{scope}-{week_of:%Y%m%d}-{n}@astra-ops", day=day, summary=summary, url=url
         )
-        for n, (day, summary, url) in enumerate(digest.deadlines)
+        for n, (day, summary, url) in enumerate(deadlines)
         if day is not None
     ]
-    return ical.calendar(events, name=f"Astra Ops deadlines, week of {digest.week_of}", stamp=stamp)
+    return ical.calendar(events, name=f"Astra Ops deadlines, week of {week_of}", stamp=stamp)
 
 
 def message_for(notification: Notification, *, connection=None) -> EmailMultiAlternatives:

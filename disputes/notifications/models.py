@@ -106,3 +106,17 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.email}"
+
+
+class SweepMark(models.Model):
+    """What the last complete reminder sweep decided on: a digest of everything ``plan`` reads
+    (the day, the candidate disputes' clocks and assignees, the people). A sweep that finds the
+    same digest has nothing new to record and skips straight to delivery; rows of
+    ``Notification`` are never deleted, so nothing recorded can go missing behind it."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    fingerprint = models.CharField(max_length=32)
+    swept_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} sweep at {self.swept_at:%Y-%m-%d %H:%M}"

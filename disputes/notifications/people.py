@@ -41,5 +41,5 @@ def settings_for(user) -> NotificationSettings:
 
 
 def digest_role(user) -> str | None:
-    names = set(user.groups.values_list("name", flat=True))
+    names = {group.name for group in user.groups.all()}  # prefetched when delivering digests
     return next((role for role in DIGEST_ROLES if role in names), None)

@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from calendar_rules import calendars
 from disputes.evidence.services import override_checklist
 from disputes.history.verify import verify
-from disputes.models import CaseEvent
+from disputes.models import CaseEvent, Dispute, business_today
 from disputes.notifications import services
 from disputes.notifications.models import Notification, NotificationSettings
 from tests.factories import act
@@ -145,3 +146,25 @@ def test_the_dispute_page_shows_the_reminder_in_its_history(
     page = client.get(f"/disputes/{dispute.pk}/")
     assert page.status_code == 200
     assert b"Reminder sent" in page.content and b"Escalated to the ops leads" in page.content
+
+
+def test_a_sweep_with_nothing_new_asks_the_database_once(
+    make_due, agent, lead, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    make_due(1, assignee=agent)
+    make_due(-2)
+    assert sweep(django_capture_on_commit_callbacks).recorded == 2
+    with django_assert_num_queries(1):  # the digest of what the sweep decides on: unchanged
+        assert sweep(django_capture_on_commit_callbacks).recorded == 0
+
+
+def test_a_due_date_moved_without_an_event_is_still_seen(
+    make_due, agent, lead, django_capture_on_commit_callbacks
+):
+    dispute = make_due(9, assignee=agent)
+    assert sweep(django_capture_on_commit_callbacks).recorded == 0  # not near: nothing, twice
+    assert sweep(django_capture_on_commit_callbacks).recorded == 0
+    near = calendars.FED.add_banking_days(business_today(), 1)
+    Dispute.objects.filter(pk=dispute.pk).update(internal_due=near)  # a bulk update, no event
+    assert sweep(django_capture_on_commit_callbacks).reminders == 1
+    assert sent() == {("reminder", "before-1", "agent")}

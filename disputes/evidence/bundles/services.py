@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from astra_ops.celery import enqueue_on_commit, publish
 from disputes import history
 from disputes.services import DisputeError, RoleRefused, _locked
 
@@ -153,8 +155,20 @@ def request_render(*, dispute_id: int, actor, enqueue: bool = True) -> BundleVer
         requested_by=actor,
     )
     if enqueue:
-        render_bundle_version.delay_on_commit(version.pk)
+        enqueue_on_commit(render_bundle_version, version.pk)
     return version
+
+
+def requeue_waiting(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Queue again every version still waiting to render after ``older_than`` (its task was
+    never queued because the broker was down, or was lost). A version renders once however
+    often it is queued (``render_version`` claims it first). Returns how many were queued."""
+    from .tasks import render_bundle_version
+
+    waiting = BundleVersion.objects.filter(
+        status=RenderStatus.QUEUED, requested_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)
+    return sum(publish(render_bundle_version, pk) for pk in waiting)
 
 
 def render_version(*, version_id: int) -> BundleVersion:

@@ -2,6 +2,7 @@
 the weekly digest for 200 people. Builds its data with plain SQL (INSERT … SELECT
 generate_series) in the database it is pointed at: use a benchmark database, never production."""
 
+import os
 import random
 import time
 from datetime import timedelta
@@ -36,6 +37,10 @@ FROM generate_series(%(first)s::bigint, %(last)s::bigint) g
 """
 FAR = "%(today)s::date + 30 + (g %% 300)::int"
 NEAR = "(%(near)s::date[])[1 + (g + %(turn)s) %% cardinality(%(near)s::date[])]"
+
+
+def _load() -> str:
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 class Command(BaseCommand):
@@ -133,11 +138,12 @@ class Command(BaseCommand):
 
     def _sweep(self, size, due, deliver):
         queued = []
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         report = services.send_deadline_reminders(dispatch=queued.extend)
-        swept = time.monotonic() - started
+        swept, cpu = time.monotonic() - started, time.process_time() - cpu
         self.stdout.write(
-            f"  sweep over {size:,}: {swept:.2f} s — {report.candidates:,} candidates, "
+            f"  sweep over {size:,}: {swept:.2f} s ({cpu:.2f} s CPU; {_load()}) — "
+            f"{report.owed:,} disputes owed, "
             f"{report.reminders:,} reminders + {report.escalations:,} escalations recorded "
             f"for {report.disputes:,} disputes"
         )
@@ -186,10 +192,11 @@ class Command(BaseCommand):
         Notification.objects.filter(kind="digest").delete()
         recipients = digest_recipients().count()
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             recorded = services.send_weekly_digest(now=timezone.now())
-            elapsed = time.monotonic() - started
+            elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
         self.stdout.write(
             f"weekly digest: {recorded} digests for {recipients} people built, rendered (HTML, "
-            f"text, .ics) and handed to the mail backend in {elapsed:.1f} s"
+            f"text, .ics) and handed to the mail backend in {elapsed:.1f} s "
+            f"({cpu:.1f} s of this process's CPU; {_load()})"
         )

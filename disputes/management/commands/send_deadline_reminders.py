@@ -22,7 +22,7 @@ class Command(BaseCommand):
         dispatch = services.deliver_via_worker if via_worker else services.deliver_now
         report = services.send_deadline_reminders(now=parse_now(now), dispatch=dispatch)
         self.stdout.write(
-            f"{report.candidates} disputes near a deadline; recorded {report.reminders} "
+            f"{report.owed} disputes owed a reminder; recorded {report.reminders} "
             f"reminders, {report.escalations} escalations and {report.chasers} evidence chasers "
             f"for {report.disputes} disputes; {report.redispatched} earlier ones handed over again."
         )
