@@ -38,23 +38,24 @@ def summary_figures(params: ReportParams, *, today: date, figures) -> dict:
 
 
 def direct_figures(params: ReportParams, *, today: date, figures) -> dict:
-    where = {"network": params.network, "client_id": params.client_id}
+    client = params.client_id
+    where = {"network": params.network, "client_id": client}
     total, by_network = direct.outcomes_by_network(
         start=params.start, end=params.end, bounds=params.bounds(), **where
     )
     returns = Counter()
     found = direct.nacha_returns(end=params.end, client_id=params.client_id)
-    for (client, code), count in found.items():
+    for (returns_of, code), count in found.items():
         for key, _label, members, _t in activity.RETURN_CLASSES:
             if members is None or code in members:
-                returns[(client, key)] += count
+                returns[(returns_of, key)] += count
     return {
         "outcomes": _outcomes(total, by_network),
         "weekly": direct.weekly_outcomes(bounds=params.bounds(), **where),
         "speed": [_speed(m) for m in direct.speed_of_closed(bounds=params.bounds(), **where)],
         "open_by_age": direct.open_by_age(today=today, **where),
-        "received": direct.disputes_by_dimension("received", **_span(params), **where),
-        "on_period": direct.disputes_by_dimension("on_period", **_span(params), **where),
+        "received": direct.disputes_by_dimension("received", **_span(params), client_id=client),
+        "on_period": direct.disputes_by_dimension("on_period", **_span(params), client_id=client),
         "nacha_returns": dict(returns) if params.network in ("", "nacha") else {},
         "filings": _filings_from_rows(params, figures),
     }
