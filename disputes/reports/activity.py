@@ -194,23 +194,24 @@ def nacha_return_rates(*, figures, end: date, client_id=None) -> list[ClientRetu
         .values_list("client_id", "n")
     )
     by_client: dict[int, dict[str, int]] = {}
-    for (cid, code), values in rows.items():
-        by_client.setdefault(cid, {})[code] = values[0]
+    for (cid, kind), values in rows.items():
+        by_client.setdefault(cid, {})[kind] = values[0]
     return _client_returns(by_client, debits)
 
 
 def _client_returns(by_client: dict, debits: dict) -> list[ClientReturns]:
+    """``by_client``: {client id: {return class: returns}}."""
     for cid in debits:
         by_client.setdefault(cid, {})
     names = dict(Client.objects.filter(pk__in=by_client).values_list("pk", "name"))
     out = []
-    for cid, codes in by_client.items():
+    for cid, classes in by_client.items():
         volume = int(debits[cid]) if cid in debits else None
         rates = [
             ReturnRate(
                 key,
                 label,
-                sum(n for c, n in codes.items() if members is None or c in members),
+                sum(n for kind, n in classes.items() if members is None or kind == key),
                 volume,
                 threshold,
             )

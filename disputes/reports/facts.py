@@ -111,6 +111,17 @@ def fact_of(row) -> Fact:
                 span(submitted_at), span(closed_at))  # fmt: skip
 
 
+def return_class(code: str) -> str:
+    """The Nacha return class a return reason code counts in: "unauthorized", "administrative"
+    or "other" (every class counts in the overall rate)."""
+    from .activity import RETURN_CLASSES
+
+    for name, _label, codes, _threshold in RETURN_CLASSES:
+        if codes and code in codes:
+            return name
+    return "other"
+
+
 def key(measure, day, network, client_id=0, rail="", transaction_type="", reason_code="",
         outcome="", currency="", stage="", span=-1) -> tuple:  # fmt: skip
     return (measure, day, network, client_id, rail, transaction_type, reason_code, outcome,
@@ -128,8 +139,8 @@ def fact_contributions(f: Fact):
     yield key("on_period", f.transaction_date, f.network, **kind), ONE
     yield key("on_period_client", f.transaction_date, f.network, f.client_id), ONE
     if f.network == "nacha":
-        code = f.reason_code
-        yield key("nacha_return", f.received_on, f.network, f.client_id, reason_code=code), ONE
+        kind = return_class(f.reason_code)
+        yield key("nacha_return", f.received_on, f.network, f.client_id, reason_code=kind), ONE
     if f.is_open:
         yield key("open", f.received_on, f.network), ONE
     if f.closed_on is not None:

@@ -39,6 +39,12 @@ class ReportFiling(models.Model):
         indexes = [
             models.Index(fields=["filed_on", "network"], name="report_filing_day_idx"),
             models.Index(fields=["client_id", "filed_on"], name="report_filing_client_idx"),
+            # filings made after the network due date, newest first (the late filings' list)
+            models.Index(
+                fields=["filed_on", "event"],
+                condition=models.Q(filed_on__gt=models.F("network_due")),
+                name="report_filing_late_idx",
+            ),
         ]
 
     def __str__(self):
@@ -95,7 +101,9 @@ class ReportDay(models.Model):
     client_id = models.BigIntegerField(default=0)
     rail = models.CharField(max_length=20, default="")
     transaction_type = models.CharField(max_length=20, default="")
-    reason_code = models.CharField(max_length=8, default="")
+    reason_code = models.CharField(
+        max_length=16, default="", help_text="For NACHA returns per client: the return class"
+    )
     outcome = models.CharField(max_length=12, default="")
     currency = models.CharField(max_length=3, default="")
     stage = models.CharField(max_length=32, default="")

@@ -290,7 +290,17 @@ def missed_deadlines(*, bounds, network="", client_id=None, limit=MISSED_LIMIT):
         " JOIN disputes_client c ON c.id = d.client_id"
         " WHERE e.kind = 'deadline_missed' AND e.created_at >= %s AND e.created_at < %s" + extra
     )
-    count = _rows("SELECT count(*)" + base, [*bounds, *args])[0][0]
+    if not network and not client_id:  # from the kind-and-time index alone
+        base_count = (
+            " FROM disputes_caseevent e WHERE e.kind = 'deadline_missed'"
+            " AND e.created_at >= %s AND e.created_at < %s"
+        )
+    else:
+        base_count = (
+            " FROM disputes_caseevent e JOIN disputes_dispute d ON d.id = e.dispute_id"
+            " WHERE e.kind = 'deadline_missed' AND e.created_at >= %s AND e.created_at < %s" + extra
+        )
+    count = _rows("SELECT count(*)" + base_count, [*bounds, *args])[0][0]
     rows = _rows(
         "SELECT e.created_at, d.id, d.case_id, d.network, c.name, e.stage, e.internal_due,"
         " e.network_due, e.payload" + base + " ORDER BY e.created_at DESC LIMIT %s",
