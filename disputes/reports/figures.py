@@ -12,7 +12,7 @@ from django.db.models import Q, Sum
 
 from .facts import KEY, PER_CLIENT, VALUES, Fact, Filing, Sums
 from .models import ReportCase, ReportDay, ReportFiling
-from .summary import FACT_FIELDS, SLACK, pending, watermark
+from .summary import FACT_FIELDS, pending, watermark
 
 POSITION = {name: i for i, name in enumerate(KEY)}
 
@@ -23,9 +23,7 @@ class Figures:
         facts before it are not read; open disputes always are)."""
         self.client_id = client_id
         self.watermark = watermark()
-        self.pending, self.pending_filings = pending(
-            since=max(0, self.watermark - SLACK), client_id=client_id
-        )
+        self.pending, self.pending_filings = pending(since=self.watermark, client_id=client_id)
         self.client_sums = self._client_sums(earliest) if client_id else None
 
     def _client_sums(self, earliest: date | None) -> Sums:

@@ -17,8 +17,6 @@ from ..models import Dispute
 from .facts import Filing, ops_date
 from .models import ReportFiling
 
-# Events written between drawing an id and committing: far more than any act's transaction holds.
-SLACK = 1_000
 PG_STEP = 2_000_000
 
 INSERT_FILINGS = """

@@ -7,19 +7,23 @@ Every act on a dispute is an event in its case history, written in the act's own
 changed since event id W are exactly those with an event after W, and nothing is added to the
 write path: no trigger, no extra write per act.
 
+* The watermark is an id below which every event is committed (``settled_event_id``): ids are
+  drawn before a transaction commits, so the highest id visible is not enough. On PostgreSQL the
+  refresh takes a SHARE lock on the events for an instant, which waits for the transactions
+  writing events to finish (at most ``LOCK_WAIT``; a writer arriving meanwhile waits as long),
+  reads the highest id, and lets go: every later event gets a higher id. When writers do not
+  finish in time the refresh leaves the watermark where it was and tries again at the next run.
+  SQLite runs one writer at a time, so its highest id is settled as read.
 * ``refresh()`` (``python manage.py refresh_reports``; Celery beat every 5 minutes) takes the
-  disputes with an event after ``W - SLACK``, recomputes their facts (``ReportCase``) from their
-  rows now, and moves the daily sums (``ReportDay``) by the new facts' contributions minus the
-  old ones; the filings among those events that are not rows yet become ``ReportFiling`` rows
-  and add theirs. Facts, filings, sums and the new watermark (the highest event id read) commit
-  in one transaction, so the sums are always the sums of the stored facts and filings.
+  disputes with an event after W, recomputes their facts (``ReportCase``) from their rows now,
+  and moves the daily sums (``ReportDay``) by the new facts' contributions minus the old ones;
+  the filings among those events become ``ReportFiling`` rows and add theirs. Facts, filings,
+  sums and the new watermark commit in one transaction, so the sums are always the sums of the
+  stored facts and filings.
 * ``Figures`` (what a page reads, in one snapshot) takes the sums as committed and, for the
-  disputes with an event after ``W - SLACK``, replaces the contributions of their stored facts by
-  those of their facts computed now, and adds the filings not derived yet. A page therefore
-  counts every event committed before it reads, whether the refresh ran a second or a day ago.
-* ``SLACK``: ids are drawn before a transaction commits, so an event may become visible after a
-  higher id was read. Both sides re-read the last ``SLACK`` ids, which covers any transaction
-  that commits fewer than ``SLACK`` events after the refresh read the highest id.
+  disputes with an event after W, replaces the contributions of their stored facts by those of
+  their facts computed now, and adds the filings not derived yet. A page therefore counts every
+  event committed before it reads, whether the refresh ran a second or a day ago.
 * ``refresh(full=True)`` (``refresh_reports --full``) empties the summaries and derives them
   again from every dispute: after a bulk load that bypassed the services, or to check.
 
@@ -30,7 +34,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
 from ..history.models import CaseEvent
@@ -40,7 +44,7 @@ from .facts import KEY, LIVE_COLUMNS, VALUES, Fact, Sums, fact_of
 from .models import ReportCase, ReportDay, ReportFiling, ReportRefresh
 
 log = logging.getLogger(__name__)
-SLACK = filings.SLACK
+LOCK_WAIT = "200ms"
 CHUNK = 5_000
 FACT_FIELDS = ("dispute_id", *Fact._fields[1:])
 
@@ -75,15 +79,18 @@ class Refreshed:
 def refresh(*, full: bool = False) -> Refreshed:
     """Bring the summaries up to the newest event (see the module's docstring). One refresher
     at a time: a second one waits for the first and then re-reads only its slack."""
+    upto = settled_event_id()
     with transaction.atomic():
         state, _ = ReportRefresh.objects.select_for_update().get_or_create(pk=1)
+        if upto is None or upto < state.last_event_id:
+            log.info("events still being written: the report watermark stays for this run")
+            return Refreshed(state.last_event_id, 0, 0, 0)
         if full:
             ReportDay.objects.all().delete()
             ReportCase.objects.all().delete()
             ReportFiling.objects.all().delete()
             state.last_event_id = 0
-        upto = CaseEvent.objects.aggregate(top=Max("id"))["top"] or 0
-        since = max(0, state.last_event_id - SLACK)
+        since = state.last_event_id
         if since == 0:  # from scratch: every dispute (each has its opening event)
             disputes = list(Dispute.objects.order_by("pk").values_list("pk", flat=True))
         else:
@@ -101,6 +108,25 @@ def refresh(*, full: bool = False) -> Refreshed:
         state.last_event_id = upto
         state.save(update_fields=["last_event_id", "refreshed_at"])
     return Refreshed(upto, len(disputes), len(added), changed)
+
+
+def settled_event_id() -> int | None:
+    """The highest event id below which every event is committed (see the module's docstring),
+    or None when the transactions writing events did not finish within ``LOCK_WAIT``."""
+
+    def highest():
+        return CaseEvent.objects.aggregate(top=Max("id"))["top"] or 0
+
+    if connection.vendor != "postgresql":
+        return highest()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+                cursor.execute("LOCK TABLE disputes_caseevent IN SHARE MODE")
+            return highest()
+    except OperationalError:
+        return None
 
 
 def _store_facts(chunk, old: list[Fact], new: list[Fact]) -> None:
