@@ -1,53 +1,37 @@
 """One exact read of the report summaries: ``Figures(...).sums(measure, start, end, ...)``.
 
 Over every client the sums come from ``ReportDay`` (a quarter is a few thousand rows); for one
-client from that client's stored facts and filings. Either way, the change since the watermark
-(``summary.pending``) is added, so the figures count every event committed before the read (see
-``disputes.reports.summary`` for why that is exact)."""
+client the database groups that client's stored facts and filings (``client_sums``). Either
+way, the change since the watermark (``summary.pending``) is added, so the figures count every
+event committed before the read (see ``disputes.reports.summary`` for why that is exact)."""
 
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
-from .facts import KEY, PER_CLIENT, VALUES, Fact, Filing, Sums
-from .models import ReportCase, ReportDay, ReportFiling
-from .summary import FACT_FIELDS, pending, watermark
+from .client_sums import client_sums
+from .facts import KEY, PER_CLIENT, VALUES, Sums
+from .models import ReportDay
+from .summary import pending, watermark
 
 POSITION = {name: i for i, name in enumerate(KEY)}
 
 
 class Figures:
-    def __init__(self, *, client_id=None, earliest: date | None = None):
-        """``earliest``: with a client, the first day any sum will be asked from (the client's
-        facts before it are not read; open disputes always are)."""
+    def __init__(self, *, client_id=None):
         self.client_id = client_id
         self.watermark = watermark()
         self.pending, self.pending_filings = pending(since=self.watermark, client_id=client_id)
-        self.client_sums = self._client_sums(earliest) if client_id else None
-
-    def _client_sums(self, earliest: date | None) -> Sums:
-        facts = ReportCase.objects.filter(client_id=self.client_id)
-        filings = ReportFiling.objects.filter(client_id=self.client_id)
-        if earliest is not None:
-            facts = facts.filter(
-                Q(is_open=True) | Q(closed_on__gte=earliest) | Q(received_on__gte=earliest)
-                | Q(transaction_date__gte=earliest)
-            )  # fmt: skip
-            filings = filings.filter(filed_on__gte=earliest)
-        sums = Sums()
-        sums.add_facts(Fact(*row) for row in facts.values_list(*FACT_FIELDS))
-        sums.add_filings(Filing(*row) for row in filings.values_list(*Filing._fields))
-        return sums
 
     def sums(self, measure: str, start: date, end: date, *, network: str = "", by=()) -> dict:
         """{values of ``by``: [count, amount, recovered, with_internal_due, met_internal_due,
         with_network_due, met_network_due]} of ``measure`` over days [start, end]."""
         totals: dict[tuple, list] = {}
-        if self.client_sums is None:
+        if self.client_id is None:
             rows = self._stored(measure, start, end, network, by)
         else:
-            rows = self._in_memory(self.client_sums, measure, start, end, network, by)
+            rows = client_sums(self.client_id, measure, start, end, network, by).items()
         for group, values in rows:
             _add(totals, group, values)
         for group, values in self._in_memory(self.pending, measure, start, end, network, by):

@@ -12,17 +12,15 @@ from .summary import one_snapshot
 
 
 def figures_for(params: ReportParams) -> Figures:
-    """The read a report of ``params`` needs (with a client: that client's facts from the
-    earliest day the page shows: the period, the week before its last, the return window)."""
-    earliest = min(params.start, params.end - timedelta(days=activity.RETURN_WINDOW_DAYS))
-    return Figures(client_id=params.client_id, earliest=earliest)
+    """The read a report of ``params`` needs."""
+    return Figures(client_id=params.client_id)
 
 
 def outcomes(params: ReportParams, figures: Figures | None = None):
     """(all networks, {network: Outcomes}) of disputes closed in the period."""
     if figures is None:
         with one_snapshot():
-            return outcomes(params, Figures(client_id=params.client_id, earliest=params.start))
+            return outcomes(params, Figures(client_id=params.client_id))
     return selectors.outcomes_by_network(
         figures=figures, start=params.start, end=params.end, network=params.network
     )
