@@ -257,6 +257,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # The report summaries: the pages are exact without a refresh; this keeps the part they
+    # add on the fly (the disputes changed since) small.
+    "refresh-reports": {
+        "task": "disputes.reports.tasks.refresh_reports",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
     "send-weekly-digest": {
         "task": "disputes.notifications.tasks.send_weekly_digest",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),  # CELERY_TIMEZONE: ops time

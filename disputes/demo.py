@@ -659,11 +659,11 @@ class DisputeFactory:
         # Spread the steps over the dispute's age, so an old case reaches its ending.
         widest = max(1, min(12, (self.today - day).days // (len(steps) + 1)))
         for index, step in enumerate(steps, start=2):
-            day = day + timedelta(
-                days=rng.randint(1, widest)
-                if step.stage_changed
-                else rng.randint(0, min(2, widest))
-            )
+            gap = rng.randint(1, widest) if step.stage_changed else rng.randint(0, min(2, widest))
+            if step.to_stage == Stage.CLOSED and day < self.today:
+                # decisions arrive any day up to today: every recent week has its closings
+                gap = rng.randint(1, (self.today - day).days)
+            day = day + timedelta(days=gap)
             if day > self.today:
                 break
             actor = self.lead if step.name == "assign" else assignee

@@ -547,4 +547,10 @@ from .intake.models import (  # noqa: E402, F401
 )
 from .missed.models import MissedDeadline  # noqa: E402, F401
 from .notifications.models import Notification, NotificationSettings, SweepMark  # noqa: E402, F401
-from .reports.models import ReportFiling, ReportRefresh, WeeklyKpiSend  # noqa: E402, F401
+from .reports.models import (  # noqa: E402, F401
+    ReportCase,
+    ReportDay,
+    ReportFiling,
+    ReportRefresh,
+    WeeklyKpiSend,
+)

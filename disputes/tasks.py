@@ -64,3 +64,4 @@ def run_audit(run_id: int) -> int:
 from .evidence.tasks import expire_evidence_requests  # noqa: E402, F401
 from .intake.tasks import import_intake_file  # noqa: E402, F401
 from .notifications import tasks as notification_tasks  # noqa: E402, F401
+from .reports import tasks as report_tasks  # noqa: E402, F401

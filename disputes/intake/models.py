@@ -227,6 +227,14 @@ class TransactionVolume(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="volume_amount_not_negative"),
         ]
+        indexes = [
+            # a period's volumes for the reports' denominators, from the index alone
+            models.Index(
+                fields=["day"],
+                include=["client", "rail", "transaction_type", "count"],
+                name="volume_day_report_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.rail} {self.transaction_type}: {self.count}"

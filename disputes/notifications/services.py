@@ -488,4 +488,8 @@ def send_weekly_digest(
         ).values_list("pk", flat=True)
     )
     transaction.on_commit(lambda: dispatch(ids))
+    # the weekly KPI e-mail of ops leads and compliance goes out in the same run (once a week)
+    from disputes.reports.weekly import last_complete_week, send_weekly_kpis
+
+    send_weekly_kpis(week_start=last_complete_week(ops_date(now)))
     return len(rows)

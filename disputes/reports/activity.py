@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import Sum
+
 from ..choices import RAILS_BY_NETWORK, Network, Rail, TransactionType
+from ..intake.models import TransactionVolume
 from ..models import Client
-from .selectors import _Filter, _rows, _where, ratio
+from .selectors import ratio
 
 MATURING_DAYS = 120
 DIMENSIONS = {
@@ -40,83 +43,58 @@ class ActivityRow:
         return None if self.transactions is None else ratio(self.on_period_txns, self.transactions)
 
 
-def _volume_filter(network, client_id) -> tuple[str, list]:
-    sql, args = "", []
+def volumes(*, start: date, end: date, network="", client_id=None) -> list[tuple]:
+    """(client id, rail, transaction type, transactions) reported for days [start, end]."""
+    rows = TransactionVolume.objects.filter(day__gte=start, day__lte=end)
     if network:
-        rails = sorted(RAILS_BY_NETWORK[Network(network)])
-        sql += " AND v.rail = ANY(%s)"
-        args.append(rails)
+        rows = rows.filter(rail__in=sorted(RAILS_BY_NETWORK[Network(network)]))
     if client_id:
-        sql += " AND v.client_id = %s"
-        args.append(client_id)
-    return sql, args
+        rows = rows.filter(client_id=client_id)
+    grouped = rows.order_by().values_list("client_id", "rail", "transaction_type")
+    return [(c, r, t, int(n)) for c, r, t, n in grouped.annotate(n=Sum("count"))]
 
 
-GROUPS = "GROUPING SETS ((d.client_id), (d.rail), (t.transaction_type), (d.network, d.reason_code))"
+def disputes_by_dimension(figures, measure: str, *, start, end, network="") -> dict:
+    """{dimension: {key: disputes}} of "received" (by received date) or "on_period" (by the
+    transaction's date) over [start, end]."""
+    out = {dim: {} for dim in DIMENSIONS}
+    for (client_id,), values in figures.sums(f"{measure}_client", start, end, network=network,
+                                             by=("client_id",)).items():  # fmt: skip
+        out["client"][str(client_id)] = values[0]
+    kinds = figures.sums(measure, start, end, network=network,
+                         by=("rail", "transaction_type", "network", "reason_code"))  # fmt: skip
+    for (rail, ttype, net, code), values in kinds.items():
+        keys = {"rail": rail, "transaction_type": ttype, "reason_code": f"{net}:{code}"}
+        for dim, k in keys.items():
+            out[dim][k] = out[dim].get(k, 0) + values[0]
+    return out
 
 
-def _grouped(rows, tables):
-    """Rows of (client_id, rail, transaction_type, network, reason_code, count) from a
-    GROUPING SETS query, sorted into the four dimension tables."""
-    for client_id, rail, ttype, network, code, count in rows:
-        if client_id is not None:
-            yield "client", str(client_id), count
-        elif rail is not None:
-            yield "rail", rail, count
-        elif ttype is not None:
-            yield "transaction_type", ttype, count
-        elif code is not None:
-            yield "reason_code", f"{network}:{code}", count
-
-
-def activity(*, start: date, end: date, network="", client_id=None) -> dict:
+def activity(*, figures, start: date, end: date, network="", client_id=None) -> dict:
     """{dimension: [ActivityRow]} for the period (see the module's formulas)."""
-    extra, args = _where(_Filter(network, client_id))
-    cols = "d.client_id, d.rail, t.transaction_type, d.network, d.reason_code, count(*)"
-    received = _rows(
-        f"SELECT {cols} FROM disputes_dispute d JOIN disputes_transaction t"
-        " ON t.id = d.transaction_id WHERE d.received_on BETWEEN %s AND %s"
-        + extra
-        + f" GROUP BY {GROUPS}",
-        [start, end, *args],
-    )
-    on_period = _rows(
-        f"SELECT {cols} FROM disputes_transaction t JOIN disputes_dispute d"
-        " ON d.transaction_id = t.id WHERE t.transaction_date BETWEEN %s AND %s"
-        + extra
-        + f" GROUP BY {GROUPS}",
-        [start, end, *args],
-    )
-    vextra, vargs = _volume_filter(network, client_id)
-    volumes = _rows(
-        "SELECT v.client_id, v.rail, v.transaction_type, sum(v.count)"
-        " FROM disputes_transactionvolume v WHERE v.day BETWEEN %s AND %s"
-        + vextra
-        + " GROUP BY GROUPING SETS ((v.client_id), (v.rail), (v.transaction_type), ())",
-        [start, end, *vargs],
-    )
     tables: dict[str, dict[str, ActivityRow]] = {name: {} for name in DIMENSIONS}
     labels = _labels()
-    for dim, key, count in _grouped(received, tables):
-        tables[dim].setdefault(key, ActivityRow(key, labels(dim, key))).received = count
-    for dim, key, count in _grouped(on_period, tables):
-        tables[dim].setdefault(key, ActivityRow(key, labels(dim, key))).on_period_txns = count
+
+    def row(dim, key):
+        return tables[dim].setdefault(key, ActivityRow(key, labels(dim, key)))
+
+    received = disputes_by_dimension(figures, "received", start=start, end=end, network=network)
+    on_period = disputes_by_dimension(figures, "on_period", start=start, end=end, network=network)
+    for dim in DIMENSIONS:
+        for key, count in received[dim].items():
+            row(dim, key).received = count
+        for key, count in on_period[dim].items():
+            row(dim, key).on_period_txns = count
     total_volume = None
-    for client_id_, rail, ttype, count in volumes:
-        count = None if count is None else int(count)
-        if client_id_ is not None:
-            dim, key = "client", str(client_id_)
-        elif rail is not None:
-            dim, key = "rail", rail
-        elif ttype is not None:
-            dim, key = "transaction_type", ttype
-        else:
-            total_volume = count
-            continue
-        tables[dim].setdefault(key, ActivityRow(key, labels(dim, key))).transactions = count
+    for client, rail, ttype, count in volumes(start=start, end=end, network=network,
+                                              client_id=client_id):  # fmt: skip
+        for dim, key in (("client", str(client)), ("rail", rail), ("transaction_type", ttype)):
+            r = row(dim, key)
+            r.transactions = (r.transactions or 0) + count
+        total_volume = (total_volume or 0) + count
     # a reason code's denominator: every transaction of the filter (its share of them)
-    for row in tables["reason_code"].values():
-        row.transactions = total_volume
+    for r in tables["reason_code"].values():
+        r.transactions = total_volume
     return {
         dim: sorted(rows.values(), key=lambda r: (-r.received, r.label))
         for dim, rows in tables.items()
@@ -198,41 +176,42 @@ def return_window(end: date) -> tuple[date, date]:
     return end - timedelta(days=RETURN_WINDOW_DAYS - 1), end
 
 
-def nacha_return_rates(*, end: date, client_id=None) -> list[ClientReturns]:
+def nacha_return_rates(*, figures, end: date, client_id=None) -> list[ClientReturns]:
     """Per client over the trailing 60 days ending ``end``: returns received (NACHA disputes by
     received date) / ACH debit entries originated (volumes of ACH debits)."""
     start, end = return_window(end)
-    extra, args = ("AND d.client_id = %s", [client_id]) if client_id else ("", [])
-    rows = _rows(
-        "SELECT d.client_id, d.reason_code, count(*) FROM disputes_dispute d"
-        " WHERE d.network = 'nacha' AND d.received_on BETWEEN %s AND %s "
-        + extra
-        + " GROUP BY 1, 2",
-        [start, end, *args],
+    rows = figures.sums("nacha_return", start, end, network="nacha",
+                        by=("client_id", "reason_code"))  # fmt: skip
+    debit_rows = TransactionVolume.objects.filter(
+        rail="ach", transaction_type="ach_debit", day__gte=start, day__lte=end
     )
-    vextra, vargs = ("AND v.client_id = %s", [client_id]) if client_id else ("", [])
+    if client_id:
+        debit_rows = debit_rows.filter(client_id=client_id)
     debits = dict(
-        _rows(
-            "SELECT v.client_id, sum(v.count) FROM disputes_transactionvolume v"
-            " WHERE v.rail = 'ach' AND v.transaction_type = 'ach_debit'"
-            " AND v.day BETWEEN %s AND %s " + vextra + " GROUP BY 1",
-            [start, end, *vargs],
-        )
+        debit_rows.order_by()
+        .values_list("client_id")
+        .annotate(n=Sum("count"))
+        .values_list("client_id", "n")
     )
     by_client: dict[int, dict[str, int]] = {}
-    for cid, code, count in rows:
-        by_client.setdefault(cid, {})[code] = count
+    for (cid, kind), values in rows.items():
+        by_client.setdefault(cid, {})[kind] = values[0]
+    return _client_returns(by_client, debits)
+
+
+def _client_returns(by_client: dict, debits: dict) -> list[ClientReturns]:
+    """``by_client``: {client id: {return class: returns}}."""
     for cid in debits:
         by_client.setdefault(cid, {})
     names = dict(Client.objects.filter(pk__in=by_client).values_list("pk", "name"))
     out = []
-    for cid, codes in by_client.items():
+    for cid, classes in by_client.items():
         volume = int(debits[cid]) if cid in debits else None
         rates = [
             ReturnRate(
                 key,
                 label,
-                sum(n for c, n in codes.items() if members is None or c in members),
+                sum(n for kind, n in classes.items() if members is None or kind == key),
                 volume,
                 threshold,
             )

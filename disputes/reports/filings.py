@@ -1,24 +1,24 @@
-"""Filings derived from the case history, kept in ``ReportFiling`` so a quarter's deadline
-figures read a few thousand rows instead of rebuilding millions of events.
+"""Filings derived from the case history: a transition that changed the stage and left the
+dispute submitted (Astra filed with the network), with the deadlines in force just before it
+(the previous event's snapshot) and the day the answered stage began (the last stage change, or
+the opening, before it).
 
-Exact by construction: a row is computed only from case-history events, which are append-only
-(PostgreSQL refuses UPDATE and DELETE), so a row once written never goes stale. What could go
-wrong is a missing row. Each refresh derives every filing among the events after
-``last_event_id - SLACK``: an event whose transaction committed after a higher id was already
-read (ids are drawn before commit) is still picked up, and ``INSERT … ON CONFLICT DO NOTHING``
-makes overlapping refreshes harmless. ``refresh_reports --full`` re-derives everything."""
+A filing is computed only from case-history events, which are append-only (PostgreSQL refuses
+UPDATE and DELETE), so a ``ReportFiling`` row once written never goes stale. ``derive`` finds the
+filings among a range of event ids that are not rows yet: on PostgreSQL by one statement that
+inserts them, elsewhere (the SQLite demo) in Python, with the same result (a test holds them
+together)."""
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
-from .models import ReportRefresh
+from ..history.models import CaseEvent
+from ..models import Dispute
+from .facts import Filing, ops_date
+from .models import ReportFiling
 
-# Events written between drawing an id and committing: far more than any transaction holds.
-SLACK = 1_000
+PG_STEP = 2_000_000
 
-# A filing: a transition that changed the stage and left the dispute submitted (Astra filed
-# with the network). The previous event holds the deadlines in force just before it; the last
-# stage change (or the opening) before it, when the answered stage began.
 INSERT_FILINGS = """
 INSERT INTO disputes_reportfiling (event_id, dispute_id, network, client_id, answered_stage,
     filed_stage, stage_started_on, filed_on, internal_due, network_due)
@@ -37,27 +37,96 @@ CROSS JOIN LATERAL (
 WHERE e.id > %(since)s AND e.id <= %(upto)s AND e.kind = 'transition' AND e.state = 'submitted'
   AND e.payload->>'from_stage' <> e.stage
 ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id, dispute_id, network, client_id, answered_stage, stage_started_on, filed_on,
+    internal_due, network_due
 """
 
 
-def refresh(*, full: bool = False) -> int:
-    """Add the filings recorded since the last refresh; returns how many rows were added."""
-    with transaction.atomic():
+def insert_new(*, since: int, upto: int) -> list[Filing]:
+    """Write the filings among events (since, upto] that are not rows yet; returns them."""
+    if connection.vendor == "postgresql":
+        found = []
         with connection.cursor() as cursor:
-            # one refresher at a time; others skip (the running one covers their events)
-            cursor.execute("SELECT pg_try_advisory_xact_lock(771301)")
-            if not cursor.fetchone()[0]:
-                return 0
-            state, _ = ReportRefresh.objects.select_for_update().get_or_create(pk=1)
-            cursor.execute("SELECT coalesce(max(id), 0) FROM disputes_caseevent")
-            upto = cursor.fetchone()[0]
-            if upto == state.last_event_id and not full:
-                return 0  # nothing recorded since: the window is re-read with the next event
-            since = 0 if full else max(0, state.last_event_id - SLACK)
-            cursor.execute(
-                INSERT_FILINGS, {"zone": settings.OPS_TIME_ZONE, "since": since, "upto": upto}
-            )
-            added = cursor.rowcount
-        if upto != state.last_event_id:
-            ReportRefresh.objects.filter(pk=1).update(last_event_id=upto)
-        return added
+            for low in range(since, upto, PG_STEP):  # steps keep what comes back small
+                high = min(upto, low + PG_STEP)
+                cursor.execute(
+                    INSERT_FILINGS, {"zone": settings.OPS_TIME_ZONE, "since": low, "upto": high}
+                )
+                found.extend(Filing(*row) for row in cursor.fetchall())
+        return found
+    found = derive(since=since, upto=upto)
+    ReportFiling.objects.bulk_create(
+        [ReportFiling(filed_stage=stage, **f._asdict()) for f, stage in found]
+    )
+    return [f for f, _stage in found]
+
+
+def _is_stage_change(kind, stage, payload) -> bool:
+    # as the SQL: a transition without from_stage is no stage change (NULL <> stage)
+    from_stage = (payload or {}).get("from_stage")
+    return kind == "transition" and from_stage is not None and from_stage != stage
+
+
+def derive(*, since: int, upto: int | None = None, client_id=None) -> list[tuple[Filing, str]]:
+    """(filing, filed stage) of every filing among events (since, upto] with no row yet, in
+    Python: what the page adds past the watermark, and the refresh on SQLite."""
+    events = CaseEvent.objects.order_by().filter(id__gt=since, kind="transition", state="submitted")
+    if upto is not None:
+        events = events.filter(id__lte=upto)
+    if client_id:
+        events = events.filter(dispute__client_id=client_id)
+    candidates = [
+        (pk, dispute_id, seq, stage)
+        for pk, dispute_id, seq, stage, payload in events.values_list(
+            "id", "dispute_id", "seq", "stage", "payload"
+        )
+        if _is_stage_change("transition", stage, payload)
+    ]
+    known = set(
+        ReportFiling.objects.filter(event_id__in=[c[0] for c in candidates]).values_list(
+            "event_id", flat=True
+        )
+    )
+    candidates = [c for c in candidates if c[0] not in known]
+    if not candidates:
+        return []
+    disputes = {c[1] for c in candidates}
+    parties = {
+        pk: (network, client)
+        for pk, network, client in Dispute.objects.order_by()
+        .filter(pk__in=disputes)
+        .values_list("pk", "network", "client_id")
+    }
+    histories: dict[int, dict[int, tuple]] = {}
+    rows = (
+        CaseEvent.objects.order_by()
+        .filter(dispute_id__in=disputes)
+        .values_list("dispute_id", "seq", "kind", "stage", "payload", "created_at",
+                     "internal_due", "network_due")
+    )  # fmt: skip
+    for dispute_id, seq, *rest in rows:
+        histories.setdefault(dispute_id, {})[seq] = tuple(rest)
+    found = []
+    for pk, dispute_id, seq, stage in candidates:
+        filing = _filing(pk, dispute_id, seq, histories[dispute_id], parties[dispute_id])
+        if filing is not None:
+            found.append((filing, stage))
+    return found
+
+
+def _filing(pk, dispute_id, seq, history, party) -> Filing | None:
+    previous = history.get(seq - 1)
+    began = next(
+        (
+            history[q][3]
+            for q in range(seq - 1, 0, -1)
+            if q in history and (history[q][0] == "opened" or _is_stage_change(*history[q][:3]))
+        ),
+        None,
+    )
+    if previous is None or began is None:
+        return None  # as the SQL's joins: no previous event or stage start, no filing
+    _kind, answered, _payload, _at, internal_due, network_due = previous
+    filed_at = history[seq][3]
+    return Filing(pk, dispute_id, *party, answered, ops_date(began), ops_date(filed_at),
+                  internal_due, network_due)  # fmt: skip

@@ -1,5 +1,6 @@
-"""The KPI queries. Each takes the report's fields as keyword arguments (``ReportParams``) and
-returns plain dataclasses the pages, CSV exports, API and e-mail share.
+"""The KPI selectors. Each reads one exact view of the summaries (``Figures``) and the report's
+fields as keyword arguments (``ReportParams``), and returns plain dataclasses the pages, CSV
+exports, API and e-mail share. Portable ORM and SQL: PostgreSQL and the SQLite demo alike.
 
 Rates are Decimals between 0 and 1, or None when undefined (no denominator). Money is summed per
 currency and never across currencies."""
@@ -8,13 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from statistics import median
 
-from django.conf import settings
 from django.db import connection
-
-from calendar_rules import calendars
 
 from ..choices import Network, Outcome
 
@@ -130,17 +127,12 @@ class Outcomes:
         }
 
 
-def outcomes_by_network(*, start: date, end: date, bounds, network="", client_id=None):
+def outcomes_by_network(*, figures, start: date, end: date, network=""):
     """(all networks together, {network: Outcomes}) for disputes closed in [start, end]."""
-    extra, args = _where(_Filter(network, client_id))
-    rows = _rows(
-        "SELECT d.network, d.currency, d.outcome, count(*), sum(d.amount),"
-        " sum(coalesce(d.recovered_amount, 0)) FROM disputes_dispute d"
-        " WHERE d.closed_at >= %s AND d.closed_at < %s" + extra + " GROUP BY 1, 2, 3",
-        [*bounds, *args],
-    )
+    rows = figures.sums("closed", start, end, network=network,
+                        by=("network", "currency", "outcome"))  # fmt: skip
     total, by_network = Outcomes(), {}
-    for net, currency, outcome, count, amount, recovered in rows:
+    for (net, currency, outcome), (count, amount, recovered, *_rest) in rows.items():
         total.add(currency, outcome, count, amount, recovered)
         by_network.setdefault(net, Outcomes()).add(currency, outcome, count, amount, recovered)
     return total, {n: by_network[n] for n in Network.values if n in by_network}
@@ -152,19 +144,14 @@ class _Filter:
     client_id: int | None = None
 
 
-def weekly_outcomes(*, bounds, network="", client_id=None) -> list[dict]:
+def weekly_outcomes(*, figures, start: date, end: date, network="") -> list[dict]:
     """Closings per week (weeks start on Monday, ops time zone): counts by outcome, win rate."""
-    extra, args = _where(_Filter(network, client_id))
-    rows = _rows(
-        "SELECT (date_trunc('week', d.closed_at AT TIME ZONE %s))::date AS week, d.outcome,"
-        " count(*) FROM disputes_dispute d WHERE d.closed_at >= %s AND d.closed_at < %s"
-        + extra
-        + " GROUP BY 1, 2 ORDER BY 1",
-        [settings.OPS_TIME_ZONE, *bounds, *args],
-    )
     weeks: dict = {}
-    for week, outcome, count in rows:
-        weeks.setdefault(week, dict.fromkeys(OUTCOMES, 0))[outcome] = count
+    rows = figures.sums("closed", start, end, network=network, by=("day", "outcome"))
+    for (day, outcome), (count, *_rest) in rows.items():
+        counts = weeks.setdefault(day - timedelta(days=day.weekday()), dict.fromkeys(OUTCOMES, 0))
+        if outcome in counts:
+            counts[outcome] += count
     series = []
     for week, counts in sorted(weeks.items()):
         series.append(
@@ -179,24 +166,6 @@ def weekly_outcomes(*, bounds, network="", client_id=None) -> list[dict]:
 
 
 # --- speed -------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _banking_ordinals() -> tuple[list[date], list[int]]:
-    """Every day of the Fed calendar with the number of Fed banking days on or before it: the
-    banking days between two dates are the difference of their numbers."""
-    fed = calendars.FED
-    days, numbers, n = [], [], 0
-    day = fed.first
-    while day <= fed.last:
-        n += fed.is_banking_day(day)
-        days.append(day)
-        numbers.append(n)
-        day += timedelta(days=1)
-    return days, numbers
-
-
-CAL_CTE = "WITH cal(day, n) AS (SELECT * FROM unnest(%s::date[], %s::int[]))"
 
 
 @dataclass
@@ -217,22 +186,10 @@ def _measure(label, formula, count, mean, middle) -> Measure:
     return Measure(label, formula, count or 0, one(mean), one(middle))
 
 
-@lru_cache(maxsize=1)
-def _ordinal_of() -> dict:
-    days, numbers = _banking_ordinals()
-    return dict(zip(days, numbers, strict=True))
-
-
-def business_day_stats(rows) -> tuple[int, float | None, float | None]:
-    """(count, mean, median) of Fed banking days between the dates of ``rows`` of (start, end,
-    how many): the database groups by date pairs, the banking days are counted here (the median
-    of an even count is the mean of the middle two, as percentile_cont(0.5))."""
-    number = _ordinal_of()
-    spans = sorted(
-        (number[end] - number[start], n)
-        for start, end, n in rows
-        if start in number and end in number
-    )
+def span_stats(spans) -> tuple[int, float | None, float | None]:
+    """(count, mean, median) of ``spans``: pairs of (Fed banking days, how many). The median of
+    an even count is the mean of the middle two, as percentile_cont(0.5)."""
+    spans = sorted((span, n) for span, n in spans if n)
     count = sum(n for _span, n in spans)
     if not count:
         return 0, None, None
@@ -245,28 +202,24 @@ def business_day_stats(rows) -> tuple[int, float | None, float | None]:
             k -= n
         return spans[-1][0]
 
-    middle = (nth((count - 1) // 2) + nth(count // 2)) / 2
-    return count, mean, middle
+    return count, mean, (nth((count - 1) // 2) + nth(count // 2)) / 2
 
 
-def speed_of_closed(*, bounds, network="", client_id=None) -> list[Measure]:
+SPEED_MEASURES = (
+    ("to_first_touch", "To first touch", "first touched − opened"),
+    ("to_submission", "To submission", "first submitted − opened (submitted cases)"),
+    ("to_decision", "To decision", "closed − opened"),
+)
+
+
+def speed_of_closed(*, figures, start: date, end: date, network="") -> list[Measure]:
     """For disputes closed in the period: business days from opening to first touch, to
     submission and to decision (closing), mean and median."""
-    extra, args = _where(_Filter(network, client_id))
-    zone = settings.OPS_TIME_ZONE
     measures = []
-    for column, label, formula in (
-        ("first_touched_at", "To first touch", "first touched − opened"),
-        ("submitted_at", "To submission", "first submitted − opened (submitted cases)"),
-        ("closed_at", "To decision", "closed − opened"),
-    ):
-        rows = _rows(
-            f"SELECT (d.opened_at AT TIME ZONE %s)::date, (d.{column} AT TIME ZONE %s)::date,"
-            " count(*) FROM disputes_dispute d WHERE d.closed_at >= %s AND d.closed_at < %s"
-            f" AND d.{column} IS NOT NULL" + extra + " GROUP BY 1, 2",
-            [zone, zone, *bounds, *args],
-        )
-        measures.append(_measure(label, formula, *business_day_stats(rows)))
+    for measure, label, formula in SPEED_MEASURES:
+        rows = figures.sums(measure, start, end, network=network, by=("span",))
+        spans = [(span, values[0]) for (span,), values in rows.items()]
+        measures.append(_measure(label, formula, *span_stats(spans)))
     return measures
 
 
@@ -291,32 +244,21 @@ class StageSpeed:
         return ratio(self.met_network, self.with_network_due)
 
 
-def filings_by_stage(*, start: date, end: date, network="", client_id=None) -> list[StageSpeed]:
+def filings_by_stage(*, figures, start: date, end: date, network="") -> list[StageSpeed]:
     """Filings made in [start, end]: business days from the answered stage's start to the
     filing, and whether each was made by the internal and the network due dates in force."""
-    extra, args = _where(
-        _Filter(network, client_id), network_col="f.network", client_col="f.client_id"
-    )
-    rows = _rows(
-        "SELECT f.network, f.answered_stage, f.stage_started_on, f.filed_on, count(*),"
-        " count(f.internal_due), count(*) FILTER (WHERE f.filed_on <= f.internal_due),"
-        " count(f.network_due), count(*) FILTER (WHERE f.filed_on <= f.network_due)"
-        " FROM disputes_reportfiling f WHERE f.filed_on BETWEEN %s AND %s"
-        + extra
-        + " GROUP BY 1, 2, 3, 4",
-        [start, end, *args],
-    )
+    rows = figures.sums("filing", start, end, network=network, by=("network", "stage", "span"))
     groups: dict = {}
-    for net, stage, began, filed, count, wi, mi, wn, mn in rows:
-        g = groups.setdefault((net, stage), {"spans": [], "counts": [0, 0, 0, 0]})
-        g["spans"].append((began, filed, count))
-        for i, value in enumerate((wi, mi, wn, mn)):
-            g["counts"][i] += value
+    for (net, stage, span), (count, _a, _r, *dues) in rows.items():
+        g = groups.setdefault((net, stage), {"spans": [], "filings": 0, "dues": [0, 0, 0, 0]})
+        g["filings"] += count
+        if span >= 0:  # -1: a date outside the banking calendar, counted but not timed
+            g["spans"].append((span, count))
+        g["dues"] = [a + b for a, b in zip(g["dues"], dues, strict=True)]
     out = []
     for (net, stage), g in sorted(groups.items()):
-        m = _measure("", "", *business_day_stats(g["spans"]))
-        out.append(StageSpeed(net, stage, sum(n for *_x, n in g["spans"]), m.mean, m.median,
-                              *g["counts"]))  # fmt: skip
+        m = _measure("", "", *span_stats(g["spans"]))
+        out.append(StageSpeed(net, stage, g["filings"], m.mean, m.median, *g["dues"]))
     return out
 
 
@@ -348,7 +290,17 @@ def missed_deadlines(*, bounds, network="", client_id=None, limit=MISSED_LIMIT):
         " JOIN disputes_client c ON c.id = d.client_id"
         " WHERE e.kind = 'deadline_missed' AND e.created_at >= %s AND e.created_at < %s" + extra
     )
-    count = _rows("SELECT count(*)" + base, [*bounds, *args])[0][0]
+    if not network and not client_id:  # from the kind-and-time index alone
+        base_count = (
+            " FROM disputes_caseevent e WHERE e.kind = 'deadline_missed'"
+            " AND e.created_at >= %s AND e.created_at < %s"
+        )
+    else:
+        base_count = (
+            " FROM disputes_caseevent e JOIN disputes_dispute d ON d.id = e.dispute_id"
+            " WHERE e.kind = 'deadline_missed' AND e.created_at >= %s AND e.created_at < %s" + extra
+        )
+    count = _rows("SELECT count(*)" + base_count, [*bounds, *args])[0][0]
     rows = _rows(
         "SELECT e.created_at, d.id, d.case_id, d.network, c.name, e.stage, e.internal_due,"
         " e.network_due, e.payload" + base + " ORDER BY e.created_at DESC LIMIT %s",
@@ -357,29 +309,49 @@ def missed_deadlines(*, bounds, network="", client_id=None, limit=MISSED_LIMIT):
     return count, rows
 
 
-def late_filings(*, start, end, network="", client_id=None, limit=MISSED_LIMIT):
-    """(count, rows) of filings made after the network due date in force then."""
+def late_filings(*, figures, start, end, network="", client_id=None, limit=MISSED_LIMIT):
+    """(count, rows) of filings made after the network due date in force then, newest first:
+    the rows derived up to the watermark and those derived since."""
     extra, args = _where(
         _Filter(network, client_id), network_col="f.network", client_col="f.client_id"
     )
-    base = (
+    rows = _rows(
+        "SELECT f.filed_on, d.id, d.case_id, f.network, c.name, f.answered_stage,"
+        " f.internal_due, f.network_due, f.event_id"
         " FROM disputes_reportfiling f JOIN disputes_dispute d ON d.id = f.dispute_id"
         " JOIN disputes_client c ON c.id = f.client_id"
         " WHERE f.filed_on BETWEEN %s AND %s AND f.filed_on > f.network_due" + extra
-    )
-    count = _rows(
-        "SELECT count(*) FROM disputes_reportfiling f WHERE f.filed_on BETWEEN %s AND %s"
-        " AND f.filed_on > f.network_due" + extra,
-        [start, end, *args],
-    )[0][0]
-    rows = _rows(
-        "SELECT f.filed_on, d.id, d.case_id, f.network, c.name, f.answered_stage,"
-        " f.internal_due, f.network_due"
-        + base
         + " ORDER BY f.filed_on DESC, f.event_id DESC LIMIT %s",
         [start, end, *args, limit],
-    )
-    return count, rows
+    )  # fmt: skip
+    rows += _pending_late(figures, start, end, network)
+    rows.sort(key=lambda r: (r[0], r[-1]), reverse=True)
+    late = deadlines_met(filings_by_stage(figures=figures, start=start, end=end, network=network))
+    return late["late_network"], [r[:-1] for r in rows[:limit]]
+
+
+def _pending_late(figures, start, end, network) -> list[tuple]:
+    from ..models import Dispute
+
+    late = [
+        f
+        for f in figures.pending_filings
+        if start <= f.filed_on <= end and (not network or f.network == network)
+        and f.network_due is not None and f.filed_on > f.network_due
+    ]  # fmt: skip
+    if not late:
+        return []
+    cases = {
+        pk: (case_id, name)
+        for pk, case_id, name in Dispute.objects.filter(
+            pk__in={f.dispute_id for f in late}
+        ).values_list("pk", "case_id", "client__name")
+    }
+    return [
+        (f.filed_on, f.dispute_id, cases[f.dispute_id][0], f.network, cases[f.dispute_id][1],
+         f.answered_stage, f.internal_due, f.network_due, f.event_id)
+        for f in late
+    ]  # fmt: skip
 
 
 AGE_BUCKETS = ((0, 7), (8, 14), (15, 30), (31, 60), (61, 90), (91, None))
@@ -389,19 +361,11 @@ def bucket_label(low, high) -> str:
     return f"{low}–{high} days" if high is not None else f"over {low - 1} days"
 
 
-def open_by_age(*, today: date, network="", client_id=None) -> list[dict]:
+EVER = (date(1900, 1, 1), date(2200, 12, 31))
+
+
+def open_by_age(*, figures, today: date, network="") -> list[dict]:
     """Open disputes now, by days since they reached Astra (received_on), per network."""
-    extra, args = _where(_Filter(network, client_id))
-    cases = " ".join(
-        f"WHEN %s - d.received_on <= {high} THEN {i}" if high is not None else f"ELSE {i}"
-        for i, (_low, high) in enumerate(AGE_BUCKETS)
-    )
-    n_params = sum(1 for _l, h in AGE_BUCKETS if h is not None)
-    rows = _rows(
-        f"SELECT CASE {cases} END AS bucket, d.network, count(*) FROM disputes_dispute d"
-        " WHERE d.state <> 'closed'" + extra + " GROUP BY 1, 2",
-        [*([today] * n_params), *args],
-    )
     table = [
         {
             "label": bucket_label(low, high),
@@ -410,8 +374,14 @@ def open_by_age(*, today: date, network="", client_id=None) -> list[dict]:
         }
         for low, high in AGE_BUCKETS
     ]
-    for bucket, net, count in rows:
-        table[bucket]["by_network"][net] = count
+    rows = figures.sums("open", *EVER, network=network, by=("day", "network"))
+    for (received_on, net), (count, *_rest) in rows.items():
+        age = (today - received_on).days
+        bucket = next(
+            (i for i, (_low, high) in enumerate(AGE_BUCKETS) if high is not None and age <= high),
+            len(AGE_BUCKETS) - 1,
+        )
+        table[bucket]["by_network"][net] = table[bucket]["by_network"].get(net, 0) + count
         table[bucket]["total"] += count
     return table
 

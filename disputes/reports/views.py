@@ -5,10 +5,8 @@ Every view parses the query string once (``params.parse``); a bad value is shown
 
 import csv
 from datetime import date
-from functools import wraps
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.text import slugify
@@ -50,24 +48,9 @@ def _periods(params: ReportParams, today: date) -> list[dict]:
     return out
 
 
-def needs_postgresql(view):
-    """The report pages compute in PostgreSQL (time zones, calendars, summary tables). On another
-    database (the SQLite demo) they say so in words instead of failing; the KPI endpoint, which
-    is portable, still answers."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if connection.vendor != "postgresql":
-            return render(request, "reports/unavailable.html", {"vendor": connection.vendor})
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @require_GET
 @login_required
 @permission_required("disputes.view_reports", raise_exception=True)
-@needs_postgresql
 def index(request):
     today = business_today()
     params, errors = _params_or_error(request, today)
@@ -103,7 +86,6 @@ def _clients():
 @require_GET
 @login_required
 @permission_required("disputes.view_reports", raise_exception=True)
-@needs_postgresql
 def returns(request, client_id: int):
     """The NACHA returns behind one client's return rates (the trailing 60 days)."""
     from ..models import Client
@@ -247,7 +229,6 @@ EXPORTS = ("outcomes", "recovery", "speed", "stages", "missed", "late", "open-by
 @require_GET
 @login_required
 @permission_required("disputes.view_reports", raise_exception=True)
-@needs_postgresql
 def export(request, table: str):
     if table not in EXPORTS:
         raise Http404("No such table.")

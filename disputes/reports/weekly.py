@@ -16,9 +16,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .. import models as dispute_models
-from . import activity, filings, report, selectors
+from . import activity, report, selectors
 from .models import WeeklyKpiSend
 from .params import ReportParams
+from .summary import one_snapshot
 
 
 def last_complete_week(today: date) -> date:
@@ -31,12 +32,14 @@ def weekly_kpi_summary(week_start: date) -> dict:
     Monday) against the week before, with the formulas and counts behind them."""
     week_start = week_start - timedelta(days=week_start.weekday())
     params = ReportParams(week_start, week_start + timedelta(days=6))
-    filings.refresh()
-    week = report.week_over_week(params)
-    total, by_network = report.outcomes(params)
-    met = selectors.deadlines_met(report.stages(params))
-    missed, _rows = selectors.missed_deadlines(bounds=params.bounds(), limit=0)
-    flagged = [c for c in activity.nacha_return_rates(end=params.end) if c.flagged]
+    with one_snapshot():
+        figures = report.figures_for(params)
+        week = report.week_over_week(params, figures)
+        total, by_network = report.outcomes(params, figures)
+        met = selectors.deadlines_met(report.stages(params, figures))
+        missed, _rows = selectors.missed_deadlines(bounds=params.bounds(), limit=0)
+        returns = activity.nacha_return_rates(figures=figures, end=params.end)
+    flagged = [c for c in returns if c.flagged]
     return {
         "week_start": params.start,
         "week_end": params.end,

@@ -124,7 +124,7 @@ def test_the_weekly_digest_arrives_with_html_text_and_calendar_parts(sink, agent
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         assert send_weekly_digest.delay().get(timeout=30) == 2
-        assert wait_for(lambda: len(sink.messages) == 2)
+        assert wait_for(lambda: len(sink.messages) == 3)  # and the lead's weekly KPI e-mail
         assert send_weekly_digest.delay().get(timeout=30) == 0
     to_agent = next(m for m in sink.messages if m["To"] == agent.email)
     types = {part.get_content_type() for part in to_agent.walk()}

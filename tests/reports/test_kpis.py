@@ -13,7 +13,8 @@ from django.conf import settings
 from disputes import services
 from disputes.intake.models import TransactionVolume
 from disputes.models import Dispute
-from disputes.reports import activity, filings, report, selectors
+from disputes.reports import activity, report, selectors, summary
+from disputes.reports.figures import Figures
 from disputes.reports.params import BadParameters, ReportParams, parse
 from tests.factories import ClientFactory, act, open_dispute
 
@@ -100,9 +101,9 @@ def test_only_withdrawn_and_expired_leave_rates_undefined(db):
 
 
 def test_weekly_series_and_week_over_week(book):
-    weeks = selectors.weekly_outcomes(bounds=PERIOD.bounds())
+    weeks = selectors.weekly_outcomes(figures=Figures(), start=START, end=END)
     assert [(w["week"], w["closed"]) for w in weeks] == [(date(2026, 3, 2), 8)]
-    change = report.week_over_week(PERIOD)["figures"][0]
+    change = report.week_over_week(PERIOD, Figures())["figures"][0]
     assert (change["label"], change["this"], change["last"], change["delta"]) == (
         "Disputes closed",
         8,
@@ -186,11 +187,11 @@ def test_filing_is_checked_against_the_deadlines_in_force_then(lead):
     services.claim(dispute_id=dispute.pk, actor=lead, expected_version=before.version)
     act(dispute_id=dispute.pk, name="visa_submit_dispute_response", actor=lead,
         on=before.stage_started_on)  # fmt: skip
-    assert filings.refresh() == 1
-    assert filings.refresh() == 0  # nothing new; none twice
+    assert summary.refresh().filings == 1
+    assert summary.refresh().filings == 0  # nothing new; none twice
     today = before.received_on + timedelta(days=1)
     params = ReportParams(today - timedelta(days=30), today + timedelta(days=30))
-    (stage,) = report.stages(params)
+    (stage,) = report.stages(params, Figures())
     assert (stage.network, stage.stage, stage.filings) == ("visa", "dispute", 1)
     assert (stage.met_internal, stage.with_internal_due) == (1, 1)
     assert (stage.met_network, stage.with_network_due) == (1, 1)
@@ -203,7 +204,7 @@ def test_speed_in_business_days(book):
         first_touched_at=datetime(2026, 3, 2, 9, tzinfo=OPS),  # Monday: 1 banking day
         submitted_at=datetime(2026, 3, 4, 9, tzinfo=OPS),  # Wednesday: 3
     )  # closed Thursday Mar 5: 4
-    speed = selectors.speed_of_closed(bounds=ReportParams(START, END, network="visa").bounds())
+    speed = selectors.speed_of_closed(figures=Figures(), start=START, end=END, network="visa")
     lost = [m for m in speed]
     assert lost[1].count == 1 and lost[1].mean == Decimal("3.0")
     assert lost[0].median is not None
@@ -211,7 +212,7 @@ def test_speed_in_business_days(book):
 
 def test_open_disputes_by_age(db):
     open_dispute()  # received yesterday
-    table = selectors.open_by_age(today=date.today())
+    table = selectors.open_by_age(figures=Figures(), today=date.today())
     assert sum(b["total"] for b in table) == 1
 
 
@@ -240,7 +241,8 @@ def test_return_rates_and_the_seventy_percent_flag(db):
     _returns(calm, ["R10"] * 6, end)  # 6 / 2000 = 0.3 % < 0.35 %
     _returns(calm, ["R10"] * 9, end - timedelta(days=60))  # outside the 60 days
     _volume(calm, 2000, end - timedelta(days=59))
-    rates = {c.client: {r.key: r for r in c.rates} for c in activity.nacha_return_rates(end=end)}
+    found = activity.nacha_return_rates(figures=Figures(), end=end)
+    rates = {c.client: {r.key: r for r in c.rates} for c in found}
     assert rates["Watch"]["unauthorized"].rate == Decimal("0.0035")
     assert rates["Watch"]["unauthorized"].flag == "watch"
     assert rates["Over"]["administrative"].flag == "over"
@@ -254,7 +256,7 @@ def test_activity_and_dispute_rate_use_volumes(db):
     Dispute.objects.filter(pk=d.pk).update(received_on=START + timedelta(days=1))
     TransactionVolume.objects.create(client=acme, day=START, rail="card",
                                      transaction_type="purchase", count=400, amount=0)  # fmt: skip
-    tables = activity.activity(start=START, end=END)
+    tables = activity.activity(figures=Figures(), start=START, end=END)
     (row,) = tables["client"]
     assert (row.received, row.on_period_txns, row.transactions) == (1, 1, 400)
     assert row.activity == Decimal("0.0025") and row.rate == Decimal("0.0025")

@@ -42,3 +42,20 @@ def test_summary_is_a_context_the_digest_can_include(db):
 def test_command_sends_only_on_mondays_unless_now(lead, capsys):
     call_command("send_weekly_kpis", "--now")
     assert "sent to" in capsys.readouterr().out
+
+
+def test_weekly_kpis_go_out_with_the_weekly_digest(
+    lead, agent, compliance, django_capture_on_commit_callbacks
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from disputes.notifications import services
+
+    monday = datetime(2026, 3, 9, 8, tzinfo=ZoneInfo("America/New_York"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_weekly_digest(now=monday)
+        services.send_weekly_digest(now=monday.replace(hour=11))  # a second run sends none
+    kpis = [m for m in mail.outbox if m.subject.startswith("Dispute KPIs, week of Mar 2")]
+    assert sorted(m.to[0] for m in kpis) == sorted([lead.email, compliance.email])
+    assert set(WeeklyKpiSend.objects.values_list("week_start", flat=True)) == {date(2026, 3, 2)}

@@ -8,6 +8,7 @@ from disputes.intake import demo as intake_demo
 from disputes.missed.services import record_missed_deadlines
 from disputes.models import Dispute
 from disputes.notifications.services import send_deadline_reminders
+from disputes.reports import summary
 from disputes.reports.demo import seed_volumes
 from disputes.templatetags.disputes_tags import role_label
 
@@ -71,4 +72,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Recorded {missed:,} missed deadlines in {swept:.1f} s; checkpoint {written.name} "
             f"of {written.events:,} events written in {time.monotonic() - started - swept:.1f} s."
+        )
+        started = time.monotonic()
+        refreshed = summary.refresh()
+        self.stdout.write(
+            f"Report summaries derived up to event {refreshed.watermark:,} "
+            f"in {time.monotonic() - started:.1f} s."
         )
