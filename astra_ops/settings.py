@@ -275,6 +275,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Likewise a file received while Redis was down.
+    "requeue-waiting-imports": {
+        "task": "disputes.intake.tasks.requeue_waiting_imports",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
     "expire-evidence-requests": {
         "task": "disputes.evidence.tasks.expire_evidence_requests",
         "schedule": crontab(minute=5),

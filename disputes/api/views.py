@@ -10,6 +10,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from astra_ops.celery import enqueue_on_commit
+
 from .. import selectors, services
 from ..choices import Network, ReferenceKind
 from ..filters import DUE_WINDOWS, SORT_CHOICES, QueueFilter
@@ -269,7 +271,7 @@ def _receive(request, kind: str, upload, source: str = "") -> Response:
         kind=kind, name=upload.name, content=content, uploaded_by=request.user, source=source
     )
     if created:
-        import_intake_file.delay_on_commit(intake_file.pk)
+        enqueue_on_commit(import_intake_file, intake_file.pk)
     code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
     return Response(api.IntakeFileOut(intake_file).data, status=code)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
@@ -82,6 +83,20 @@ def receive_file(
         uploaded_by=uploaded_by,
     )
     return intake_file, True
+
+
+def requeue_waiting(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Queue again every file still waiting to import after ``older_than`` (its task was never
+    queued because the broker was down, or was lost). A file imports once however often it is
+    queued (``import_file`` claims it, and the import is idempotent). Returns how many."""
+    from astra_ops.celery import publish
+
+    from .tasks import import_intake_file
+
+    waiting = IntakeFile.objects.filter(
+        status=IntakeFile.Status.PENDING, created_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)
+    return sum(publish(import_intake_file, pk) for pk in waiting)
 
 
 def import_file(*, intake_file_id: int, bulk_threshold: int | None = None) -> IntakeFile:

@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from astra_ops.celery import enqueue_on_commit
+
 from . import services
 from .forms import MatchForm, UploadForm
 from .models import ChangeNotice, IntakeFile, ReviewFlag, UnmatchedOriginator
@@ -56,7 +58,7 @@ def _receive(request, form):
         messages.error(request, str(exc))
         return redirect("intake:imports")
     if created:
-        import_intake_file.delay_on_commit(intake_file.pk)
+        enqueue_on_commit(import_intake_file, intake_file.pk)
     else:
         messages.info(request, "This file was imported before: nothing changes.")
     return redirect("intake:detail", pk=intake_file.pk)

@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import F
 from django.urls import reverse
@@ -20,8 +21,11 @@ from disputes.evidence.bundles.models import BundleVersion
 from disputes.evidence.bundles.tasks import requeue_waiting_bundles
 from disputes.evidence.services import save_letter
 from disputes.history.models import CaseEvent
+from disputes.intake.models import IntakeFile
+from disputes.intake.tasks import requeue_waiting_imports
 from disputes.notifications.models import Notification
 from disputes.notifications.tasks import send_deadline_reminders
+from tests.intake.fixtures import two_batches
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,6 +102,13 @@ def test_with_redis_down_the_app_serves_the_sweep_sends_and_the_worker_drains_af
     version = BundleVersion.objects.get(dispute=dispute)  # committed, waiting for a worker
     assert version.status == "queued"
     assert client.get(reverse("disputes:detail", args=[dispute.pk])).status_code == 200
+    client.force_login(lead)  # a NACHA file received meanwhile: kept, waiting to import
+    upload = SimpleUploadedFile("RET20261130.ach", two_batches().encode())
+    assert (
+        client.post(reverse("intake:imports"), {"kind": "nacha", "file": upload}).status_code == 302
+    )
+    received = IntakeFile.objects.get()
+    assert received.status == IntakeFile.Status.PENDING
 
     out = StringIO()
     call_command("send_deadline_reminders", "--via-worker", stdout=out)
@@ -109,9 +120,12 @@ def test_with_redis_down_the_app_serves_the_sweep_sends_and_the_worker_drains_af
     BundleVersion.objects.filter(pk=version.pk).update(  # the outage lasted a few minutes
         requested_at=F("requested_at") - timedelta(minutes=5)
     )
+    IntakeFile.objects.update(created_at=F("created_at") - timedelta(minutes=5))
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         requeue_waiting_bundles.delay()  # what the beat sends every 5 minutes
         assert wait_for(lambda: BundleVersion.objects.get(pk=version.pk).status == "rendered")
         assert send_deadline_reminders.delay().get(timeout=30) == 0  # nothing twice
+        requeue_waiting_imports.delay()
+        assert wait_for(lambda: IntakeFile.objects.get().status == IntakeFile.Status.DONE)
     assert len(mail.outbox) == 1
     assert CaseEvent.objects.filter(dispute=dispute, kind="bundle_rendered").count() == 1
