@@ -32,7 +32,15 @@ from django.db.models.expressions import RawSQL
 from calendar_rules import rules
 
 from .choices import Stage, WorkState
-from .models import STAGE_RANK, STATE_RANK, Client, Dispute, Transaction
+from .models import (
+    CLOSED_DISPUTE,
+    OPEN_DISPUTE,
+    STAGE_RANK,
+    STATE_RANK,
+    Client,
+    Dispute,
+    Transaction,
+)
 
 COUNT_CAP = 10_000  # a built-in view's count is exact up to here ("10,000+" beyond)
 MATCH_CAP = 1000  # any other filters' count: reads rows, not only an index, so it stops sooner
@@ -192,24 +200,47 @@ ID = _field("id", _int)
 @dataclass(frozen=True)
 class Segment:
     """Rows of a sort that are ordered by ``keys`` then id: all of them, or (``condition``) those
-    with or without a value."""
+    with or without a value.
+
+    ``leading`` are expressions the rows are also ordered on, ahead of the keys, that hold one
+    value in the segment (the empty due date of the rows without one): ordering on them changes
+    nothing but lets PostgreSQL read the rows from the (column, id) index."""
 
     keys: tuple[Key, ...]
     condition: Q | None = None
+    leading: tuple = ()
 
     @property
     def all_keys(self) -> tuple[Key, ...]:
         return (*self.keys, ID)
 
-    def read(self, disputes, *, after, limit: int, descending: bool) -> list:
-        """Up to ``limit`` rows after the key values ``after`` (None: from the start)."""
+    def order(self, *, descending: bool) -> list:
+        expressions = [*self.leading, *(key.expression for key in self.all_keys)]
+        return [e.desc() if descending else e.asc() for e in expressions]
+
+    def narrow(self, disputes, *, after, descending: bool):
+        """The segment's rows after the key values ``after`` (None: all of them), unordered."""
         if self.condition is not None:
             disputes = disputes.filter(self.condition)
-        expressions = [key.expression for key in self.all_keys]
         if after is not None:
+            expressions = [key.expression for key in self.all_keys]
             values = [Value(value) for value in after]
             disputes = disputes.filter(RowCompare(expressions, "<" if descending else ">", values))
-        order = [e.desc() if descending else e.asc() for e in expressions]
+        return disputes
+
+    def read(self, disputes, *, after, limit: int, descending: bool, streams=()) -> list:
+        """Up to ``limit`` rows after the key values ``after`` (None: from the start).
+
+        ``streams`` (conditions that split the rows, e.g. open and closed) are each read along
+        their own index, ``limit`` rows at most, and merged: the "open or closed" view, which no
+        index covers in one piece."""
+        disputes = self.narrow(disputes, after=after, descending=descending)
+        order = self.order(descending=descending)
+        if len(streams) > 1:
+            firsts = [
+                disputes.filter(stream).order_by(*order).values("id")[:limit] for stream in streams
+            ]
+            disputes = disputes.filter(id__in=firsts[0].union(*firsts[1:], all=True))
         return list(disputes.order_by(*order)[:limit])
 
 
@@ -224,7 +255,9 @@ class GroupSegment(Segment):
     names: tuple[str, ...] = ()
     lateral = True  # tests turn it off to check both ways give the same order
 
-    def read(self, disputes, *, after, limit: int, descending: bool) -> list:
+    def read(self, disputes, *, after, limit: int, descending: bool, streams=()) -> list:
+        """As ``Segment.read``; the (foreign key, id) index over every dispute serves open and
+        closed rows alike, so ``streams`` are not needed here."""
         if not (self.lateral and connection.vendor == "postgresql"):
             return super().read(disputes, after=after, limit=limit, descending=descending)
         if self.condition is not None:
@@ -284,7 +317,7 @@ def _nullable(name: str, field: str, parse, dump) -> Sort:
         name,
         (
             Segment((key,), Q(**{f"{field}__isnull": False})),
-            Segment((), Q(**{f"{field}__isnull": True})),
+            Segment((), Q(**{f"{field}__isnull": True}), leading=(F(field),)),
         ),
         (F(field), F("id")),
     )
@@ -318,7 +351,7 @@ def _assignee_sort() -> Sort:
         model=get_user_model(),
         names=names,
     )
-    unassigned = Segment((), Q(assignee__isnull=True))
+    unassigned = Segment((), Q(assignee__isnull=True), leading=(F("assignee_id"),))
     return Sort(
         "assignee",
         (assigned, unassigned),
@@ -429,24 +462,33 @@ def for_queue(user, params, *, matching: int | None = None) -> QueuePage:
         disputes = disputes.filter(id__in=disputes.order_by().values("id")[:SMALL_SET])
     sort_param = params.sort
     sort, descending = parse_sort(sort_param)
+    streams = state_streams(params)
     size = params.size
     cleaned = params.cleaned
     before = decode_cursor(cleaned.get("before") or "", sort_param, sort)
     after = decode_cursor(cleaned.get("after") or "", sort_param, sort)
     if before:
-        found = _walk(disputes, sort, descending, before, size + 1, backwards=True)
+        found = _walk(disputes, sort, descending, before, size + 1, streams, backwards=True)
         if len(found) >= size:
             found.reverse()
             rows = found[-size:]
             has_previous = len(found) > size
             return _page(sort_param, sort, size, rows, has_next=True, has_previous=has_previous)
         after = None  # fewer than a page before it: show the first page
-    found = _walk(disputes, sort, descending, after, size + 1, backwards=False)
+    found = _walk(disputes, sort, descending, after, size + 1, streams, backwards=False)
     rows = found[:size]
     return _page(sort_param, sort, size, rows, has_next=len(found) > size, has_previous=bool(after))
 
 
-def _walk(disputes, sort, descending, start: Position | None, limit: int, *, backwards: bool):
+def state_streams(params) -> tuple[Q, ...]:
+    """How the rows are read in a sort's order: "open or closed" as two streams, open and
+    closed, each along its own index (PostgreSQL); any other state as one."""
+    if params.any_state and connection.vendor == "postgresql":
+        return (OPEN_DISPUTE, CLOSED_DISPUTE)
+    return ()
+
+
+def _walk(disputes, sort, descending, start, limit: int, streams, *, backwards: bool):
     """Up to ``limit`` (segment, row) pairs from ``start`` (exclusive) onwards, or backwards."""
     count = len(sort.segments)
     order = list(reversed(range(count))) if backwards else list(range(count))
@@ -460,6 +502,7 @@ def _walk(disputes, sort, descending, start: Position | None, limit: int, *, bac
             after=after,
             limit=limit - len(found),
             descending=descending != backwards,
+            streams=streams,
         )
         found.extend((index, row) for row in rows)
         if len(found) >= limit:

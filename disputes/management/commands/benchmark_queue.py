@@ -3,7 +3,7 @@ client (middleware, session, permissions, selectors, templates), as a logged-in 
 
     python manage.py benchmark_queue [--runs 20] [--user lead] [--deep-page 500]
                                      [--every-view-sort] [--save F.json] [--compare F.json]
-                                     [--export]
+                                     [--export] [--write-cost [--rounds 5] [--batch 300]]
 
 Scenarios: every view (open, closed, all, each built-in view), every sort in both directions over
 open, closed and all disputes, 200-row pages, page N of several sorts and views, filters and
@@ -13,7 +13,10 @@ the Next cursor N-1 times first (through the selector, as the Next links would),
 page. ``--every-view-sort`` adds every built-in view under every sort. ``--save`` writes the
 figures to a file; ``--compare`` reads such a file (say, a run at 10,000 disputes) and prints
 each scenario's p95 ratio against it. ``--export`` also times the CSV export of every dispute
-(first byte, total, rows/s) next to PostgreSQL's own COPY of the same query.
+(first byte, first rows, total, rows/s) next to PostgreSQL's own COPY of the same rows.
+``--write-cost`` times instead what the queue's indexes cost the writes: recomputing deadlines,
+claims and closings through the services, with every index and with the closed views' indexes
+(or every queue index) dropped, side by side in rounds (``_queue_write_cost``).
 
 Run it against a seeded database (``seed_demo --disputes 1000000``) with DEBUG off, as in
 production: with DEBUG on, Django re-reads every template on every render and the figures mean
@@ -21,6 +24,7 @@ little.
 """
 
 import json
+import os
 import statistics
 import time
 from datetime import timedelta
@@ -37,6 +41,8 @@ from disputes import export, selectors
 from disputes.filters import SORTS, VIEWS
 from disputes.models import OPEN_DISPUTE, Dispute, business_today
 from disputes.views.queue import RESULTS_TARGET, queue_filter
+
+from . import _queue_write_cost as write_cost
 
 P95_BUDGET_MS = 150
 QUERY_BUDGET = 12
@@ -56,6 +62,13 @@ class Command(BaseCommand):
         parser.add_argument("--only", default="", help="only scenarios whose name has this text")
         parser.add_argument("--export", action="store_true", help="time the CSV export too")
         parser.add_argument(
+            "--write-cost",
+            action="store_true",
+            help="time deadline recomputation, claims and closings with and without the indexes",
+        )
+        parser.add_argument("--rounds", type=int, default=5, help="--write-cost rounds")
+        parser.add_argument("--batch", type=int, default=300, help="--write-cost disputes per act")
+        parser.add_argument(
             "--buffers",
             action="store_true",
             help="also EXPLAIN (ANALYZE, BUFFERS) each page's queries: database pages touched and "
@@ -72,6 +85,8 @@ class Command(BaseCommand):
             self.stderr.write(
                 "DEBUG is on: templates are re-read on every render (not production)."
             )
+        if options["write_cost"]:
+            return self.write_cost(viewer, options["rounds"], options["batch"])
         baseline = {}
         if options["compare"]:
             with open(options["compare"]) as saved:
@@ -310,3 +325,22 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"the same COPY read and dropped: {raw:.1f} s (export / COPY: {total / raw:.2f})"
             )
+
+    def write_cost(self, lead, rounds: int, batch: int):
+        if connection.vendor != "postgresql" or rounds < 1 or batch < 1:
+            raise CommandError("--write-cost needs PostgreSQL, --rounds and --batch ≥ 1.")
+        workload = write_cost.pick(batch)
+        variants = {
+            "every index": (),
+            "closed-view indexes dropped": write_cost.CLOSED_VIEW_INDEXES,
+            "every queue sort index dropped": write_cost.queue_sort_indexes(),
+        }
+        self.stdout.write(
+            f"{Dispute.objects.count():,} disputes; {rounds} rounds of: recompute "
+            f"{len(workload.recompute_ids)} open disputes' deadlines, claim "
+            f"{len(workload.claim_ids)}, close {len(workload.close_ids)} (as {lead.username}); "
+            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
+        found = write_cost.measure(workload, lead, variants, rounds, self.stdout.write)
+        write_cost.summary(found, workload, self.stdout.write)
+        self.stdout.write(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
