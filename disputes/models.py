@@ -364,6 +364,14 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             models.Index(
                 STATE_RANK, "id", condition=CLOSED_DISPUTE, name="dispute_closed_state_idx"
             ),
+            models.Index(
+                fields=["client", "id"], condition=CLOSED_DISPUTE, name="dispute_closed_client_idx"
+            ),
+            models.Index(
+                fields=["assignee", "id"],
+                condition=CLOSED_DISPUTE,
+                name="dispute_closed_assignee_idx",
+            ),
             # A client's or a person's disputes in any state by id (in place of the foreign
             # keys' own indexes): the name sorts of the closed and "open or closed" views walk
             # them one client or person at a time.

@@ -1,16 +1,17 @@
 """Reads for the dispute queue (/disputes/): a page of disputes, the CSV export, capped counts.
 
 Pages are found by keyset ("cursor") pagination: the rows after (or before) the last row shown,
-in the sort's order, the dispute id breaking ties. Each sort over open disputes has a partial
-index on (sort key, id) (``Dispute.Meta.indexes``), so any page is a short index range scan and
-page 500 costs what page 1 costs. Nothing on the page counts the whole table: counts stop at
-``COUNT_CAP``.
+in the sort's order, the dispute id breaking ties. Each sort has two partial indexes on (sort
+key, id), one over open disputes and one over closed ones (``Dispute.Meta.indexes``), so any
+page is a short index range scan and page 500 costs what page 1 costs. "Open or closed" reads
+both, each stream at most a page long, and merges them (``state_streams``). Nothing on the page
+counts the whole table: counts stop at ``COUNT_CAP``.
 
 A sort whose key may be empty (the due dates, the assignee) keeps the empty rows last in both
 directions: the rows with a value and the rows without are two *segments*, read one after the
 other. Sorting by client or assignee orders by their names: PostgreSQL walks the clients (or
 people) in name order and takes each one's disputes from the (client, id) index (a LATERAL
-join), instead of sorting every open dispute by a joined name.
+join), instead of sorting every dispute by a joined name.
 """
 
 import base64
@@ -256,28 +257,37 @@ class GroupSegment(Segment):
     lateral = True  # tests turn it off to check both ways give the same order
 
     def read(self, disputes, *, after, limit: int, descending: bool, streams=()) -> list:
-        """As ``Segment.read``; the (foreign key, id) index over every dispute serves open and
-        closed rows alike, so ``streams`` are not needed here."""
+        """As ``Segment.read``, in one query: the ids of the rest of the current client's (or
+        person's) disputes after the cursor and of the first disputes of the ones after it, as
+        a subquery; the rows they name, in order. The (foreign key, id) index over every dispute
+        serves open and closed rows alike, so ``streams`` are not needed here."""
         if not (self.lateral and connection.vendor == "postgresql"):
             return super().read(disputes, after=after, limit=limit, descending=descending)
         if self.condition is not None:
             disputes = disputes.filter(self.condition)
         op = "<" if descending else ">"
-        rows, groups = [], self.model._default_manager.all()
-        if after is not None:
-            group_id, last_id = after[-2:]
-            rest = disputes.filter(**{f"{self.fk}_id": group_id})
-            rest = rest.filter(RowCompare([F("id")], op, [Value(last_id)]))
-            rows = list(rest.order_by("-id" if descending else "id")[:limit])
-            if len(rows) >= limit:
-                return rows
-            group_keys = [F(name) for name in (*self.names, "id")]
-            groups = groups.filter(RowCompare(group_keys, op, [Value(v) for v in after[:-1]]))
-        ids = self._lateral_ids(disputes, groups, limit - len(rows), descending)
-        by_id = {d.pk: d for d in disputes.filter(id__in=ids)}
-        return rows + [by_id[pk] for pk in ids if pk in by_id]
+        groups, parts = self.model._default_manager.all(), []
+        try:
+            if after is not None:
+                group_id, last_id = after[-2:]
+                rest = disputes.filter(**{f"{self.fk}_id": group_id})
+                rest = rest.filter(RowCompare([F("id")], op, [Value(last_id)]))
+                rest = rest.order_by("-id" if descending else "id").values("id")[:limit]
+                parts.append(rest.query.sql_with_params())
+                group_keys = [F(name) for name in (*self.names, "id")]
+                groups = groups.filter(RowCompare(group_keys, op, [Value(v) for v in after[:-1]]))
+            parts.append(self._lateral_ids(disputes, groups, limit, descending))
+        except EmptyResultSet:  # e.g. a search that matched nothing
+            return []
+        ids = RawSQL(
+            " UNION ALL ".join(f"({sql})" for sql, _params in parts),
+            tuple(param for _sql, params in parts for param in params),
+        )
+        found = disputes.filter(id__in=ids).order_by(*self.order(descending=descending))
+        return list(found[:limit])
 
-    def _lateral_ids(self, disputes, groups, limit: int, descending: bool) -> list[int]:
+    def _lateral_ids(self, disputes, groups, limit: int, descending: bool) -> tuple[str, tuple]:
+        """SQL of the first ``limit`` dispute ids of ``groups``, walked in name order."""
         direction = "DESC" if descending else "ASC"
         inner = (
             disputes.filter(**{f"{self.fk}_id": RawSQL('"queue_group"."id"', ())})
@@ -293,9 +303,7 @@ class GroupSegment(Segment):
             f'CROSS JOIN LATERAL ({inner_sql}) AS "queue_page" '
             f'ORDER BY {order}, "queue_page"."id" {direction} LIMIT %s'
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (*outer_params, *inner_params, limit))
-            return [row[0] for row in cursor.fetchall()]
+        return sql, (*outer_params, *inner_params, limit)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dispute',
+            index=models.Index(condition=models.Q(('state', 'closed')), fields=['client', 'id'], name='dispute_closed_client_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='dispute',
+            index=models.Index(condition=models.Q(('state', 'closed')), fields=['assignee', 'id'], name='dispute_closed_assignee_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='dispute',
             index=models.Index(fields=['client', 'id'], name='dispute_client_sort_idx'),
         ),
         migrations.AddIndex(

@@ -99,7 +99,8 @@ def test_export_is_streamed_header_first(client, agent):
 @pytest.mark.django_db
 @pytest.mark.parametrize("sort", ["due", "-assignee"])
 def test_export_reads_rows_in_a_fixed_number_of_queries_however_many(client, agent, sort):
-    """One COPY per part of the sort (with a due date, without), whatever the number of rows."""
+    """One COPY per part of the sort (with a due date, without; per person for a name sort),
+    and the same queries around them whatever the number of rows."""
     client.force_login(agent)
     counts = []
     for grow in (4, 36):
@@ -109,7 +110,7 @@ def test_export_reads_rows_in_a_fixed_number_of_queries_however_many(client, age
             rows = rows_of(client.get(EXPORT, {"sort": sort}))
         counts.append(len(queries))
     assert len(rows) == 40
-    assert counts[0] == counts[1] <= 10
+    assert counts[0] == counts[1] <= 12
 
 
 @pytest.mark.django_db

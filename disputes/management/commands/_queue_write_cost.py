@@ -39,6 +39,8 @@ CLOSED_VIEW_INDEXES = (
     "dispute_closed_reason_idx",
     "dispute_closed_stage_idx",
     "dispute_closed_state_idx",
+    "dispute_closed_client_idx",
+    "dispute_closed_assignee_idx",
     "dispute_client_sort_idx",
     "dispute_assignee_sort_idx",
 )
