@@ -24,7 +24,7 @@ import psycopg
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.urls import reverse
 
 from calendar_rules import calendars, rules
@@ -143,7 +143,7 @@ def copy_statements(user, params, today: date) -> Iterator[str]:
     for segment in sort.segments:
         try:
             if isinstance(segment, selectors.GroupSegment):
-                sources = _group_sources(disputes, segment, descending)
+                sources = _group_sources(disputes, segment, streams, descending)
             else:
                 sources = [_source(disputes, segment, streams, descending)]
         except EmptyResultSet:  # e.g. a search that matched nothing
@@ -208,26 +208,13 @@ def _joined(rows_sql: str, order: str) -> str:
 
 
 def _source(disputes, segment, streams, descending: bool) -> tuple[str, tuple]:
-    """A segment's rows in its order, read along the (key, id) index; several streams (open,
-    closed) are each read in order along their own index and merged (a Merge Append)."""
+    """A segment's rows in its order, read along the (key, id) index."""
     rows = segment.narrow(disputes, after=None, descending=descending)
     keys = [*segment.leading, *(key.expression for key in segment.keys)]
-    rows = rows.annotate(**{f"sort_key{i}": key for i, key in enumerate(keys)})
-    columns = (*_OWN, *_FOREIGN_KEYS, *(f"sort_key{i}" for i in range(len(keys))))
-    order = segment.order(descending=descending)
-    parts, params = [], []
-    for stream in streams or [Q()]:
-        stream_rows = rows.filter(stream).values(*columns).order_by(*order)
-        sql, part_params = stream_rows.query.sql_with_params()
-        parts.append(f"({sql})")
-        params.extend(part_params)
-    direction = "DESC" if descending else "ASC"
-    outer_order = [f's."sort_key{i}" {direction}' for i in range(len(keys))]
-    outer_order.append(f's."id" {direction}')
-    return _joined(f"({' UNION ALL '.join(parts)}) AS s", ", ".join(outer_order)), tuple(params)
+    return _ordered(rows, keys, streams, descending)
 
 
-def _group_sources(disputes, segment, descending: bool) -> Iterator[tuple[str, tuple]]:
+def _group_sources(disputes, segment, streams, descending: bool) -> Iterator[tuple[str, tuple]]:
     """A name sort's rows: for each client (or person) in name order, its disputes from the
     (foreign key, id) index."""
     names = (*segment.names, "id")
@@ -235,11 +222,29 @@ def _group_sources(disputes, segment, descending: bool) -> Iterator[tuple[str, t
         *(f"-{name}" if descending else name for name in names)
     )
     rows = segment.narrow(disputes, after=None, descending=descending)
-    rows = rows.values(*_OWN, *_FOREIGN_KEYS).order_by("-id" if descending else "id")
-    direction = "DESC" if descending else "ASC"
     for group_id in list(groups.values_list("id", flat=True)):
-        sql, params = rows.filter(**{f"{segment.fk}_id": group_id}).query.sql_with_params()
-        yield _joined(f"({sql}) AS s", f's."id" {direction}'), params
+        yield _ordered(rows.filter(**{f"{segment.fk}_id": group_id}), [], streams, descending)
+
+
+def _ordered(rows, keys, streams, descending: bool) -> tuple[str, tuple]:
+    """``rows`` ordered by ``keys`` then id, the keys as columns of the rows so that PostgreSQL
+    reads them along the (key, id) index; several streams (open, closed) are each read in order
+    along their own index and merged (a Merge Append)."""
+    rows = rows.annotate(**{f"sort_key{i}": key for i, key in enumerate(keys)})
+    columns = (*_OWN, *_FOREIGN_KEYS, *(f"sort_key{i}" for i in range(len(keys))))
+    direction = "DESC" if descending else "ASC"
+    order = [F(f"sort_key{i}") for i in range(len(keys))] + [F("id")]
+    order = [e.desc() if descending else e.asc() for e in order]
+    parts, params = [], []
+    for stream in streams or [Q()]:
+        sql, part_params = (
+            rows.filter(stream).values(*columns).order_by(*order).query.sql_with_params()
+        )
+        parts.append(f"({sql})")
+        params.extend(part_params)
+    outer_order = [f's."sort_key{i}" {direction}' for i in range(len(keys))]
+    outer_order.append(f's."id" {direction}')
+    return _joined(f"({' UNION ALL '.join(parts)}) AS s", ", ".join(outer_order)), tuple(params)
 
 
 class _Params(list):

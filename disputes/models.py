@@ -213,10 +213,7 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
 
     network = models.CharField(max_length=12, choices=Network.choices)
     case_id = models.CharField("network case id", max_length=40)
-    # Indexed by (client, id) in Dispute.Meta, which also serves the foreign key.
-    client = models.ForeignKey(
-        Client, on_delete=models.PROTECT, related_name="disputes", db_index=False
-    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="disputes")
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="disputes")
     # Copied from the transaction so the queue filters without a join.
     rail = models.CharField(max_length=20, choices=Rail.choices)
@@ -253,10 +250,8 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
     rules_version = models.CharField(max_length=16, blank=True)
     deadline_explanation = models.TextField(blank=True)
 
-    # Indexed by (assignee, id) in Dispute.Meta, which also serves the foreign key.
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        db_index=False,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -325,8 +320,9 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             models.Index(
                 fields=["assignee", "id"], condition=OPEN_DISPUTE, name="dispute_open_assignee_idx"
             ),
-            # The same sorts over closed disputes: the closed view reads these, and "open or
-            # closed" merges the two index-ordered streams (disputes.selectors).
+            # The same sorts over closed disputes (and a client's or a person's closed disputes
+            # by id): the closed view reads these, and "open or closed" merges the two
+            # index-ordered streams (disputes.selectors, disputes.export).
             models.Index(
                 fields=["internal_due", "id"],
                 condition=CLOSED_DISPUTE,
@@ -372,11 +368,6 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
                 condition=CLOSED_DISPUTE,
                 name="dispute_closed_assignee_idx",
             ),
-            # A client's or a person's disputes in any state by id (in place of the foreign
-            # keys' own indexes): the name sorts of the closed and "open or closed" views walk
-            # them one client or person at a time.
-            models.Index(fields=["client", "id"], name="dispute_client_sort_idx"),
-            models.Index(fields=["assignee", "id"], name="dispute_assignee_sort_idx"),
             # A client's or a person's open disputes, most urgent first (filters, "My queue").
             models.Index(
                 fields=["client", "internal_due", "id"],

@@ -259,8 +259,8 @@ class GroupSegment(Segment):
     def read(self, disputes, *, after, limit: int, descending: bool, streams=()) -> list:
         """As ``Segment.read``, in one query: the ids of the rest of the current client's (or
         person's) disputes after the cursor and of the first disputes of the ones after it, as
-        a subquery; the rows they name, in order. The (foreign key, id) index over every dispute
-        serves open and closed rows alike, so ``streams`` are not needed here."""
+        a subquery; the rows they name, in order. Each one's disputes come from the (foreign
+        key, id) index over open disputes, or over closed ones, or (``streams``) both merged."""
         if not (self.lateral and connection.vendor == "postgresql"):
             return super().read(disputes, after=after, limit=limit, descending=descending)
         if self.condition is not None:
@@ -272,11 +272,10 @@ class GroupSegment(Segment):
                 group_id, last_id = after[-2:]
                 rest = disputes.filter(**{f"{self.fk}_id": group_id})
                 rest = rest.filter(RowCompare([F("id")], op, [Value(last_id)]))
-                rest = rest.order_by("-id" if descending else "id").values("id")[:limit]
-                parts.append(rest.query.sql_with_params())
+                parts.append(_first_ids(rest, limit, descending, streams))
                 group_keys = [F(name) for name in (*self.names, "id")]
                 groups = groups.filter(RowCompare(group_keys, op, [Value(v) for v in after[:-1]]))
-            parts.append(self._lateral_ids(disputes, groups, limit, descending))
+            parts.append(self._lateral_ids(disputes, groups, limit, descending, streams))
         except EmptyResultSet:  # e.g. a search that matched nothing
             return []
         ids = RawSQL(
@@ -286,15 +285,11 @@ class GroupSegment(Segment):
         found = disputes.filter(id__in=ids).order_by(*self.order(descending=descending))
         return list(found[:limit])
 
-    def _lateral_ids(self, disputes, groups, limit: int, descending: bool) -> tuple[str, tuple]:
+    def _lateral_ids(self, disputes, groups, limit, descending, streams) -> tuple[str, tuple]:
         """SQL of the first ``limit`` dispute ids of ``groups``, walked in name order."""
         direction = "DESC" if descending else "ASC"
-        inner = (
-            disputes.filter(**{f"{self.fk}_id": RawSQL('"queue_group"."id"', ())})
-            .order_by("-id" if descending else "id")
-            .values("id")[:limit]
-        )
-        inner_sql, inner_params = inner.query.sql_with_params()
+        inner = disputes.filter(**{f"{self.fk}_id": RawSQL('"queue_group"."id"', ())})
+        inner_sql, inner_params = _first_ids(inner, limit, descending, streams)
         outer = groups.order_by().values("id", *self.names)
         outer_sql, outer_params = outer.query.sql_with_params()
         order = ", ".join(f'"queue_group"."{n}" {direction}' for n in (*self.names, "id"))
@@ -304,6 +299,17 @@ class GroupSegment(Segment):
             f'ORDER BY {order}, "queue_page"."id" {direction} LIMIT %s'
         )
         return sql, (*outer_params, *inner_params, limit)
+
+
+def _first_ids(disputes, limit: int, descending: bool, streams) -> tuple[str, tuple]:
+    """SQL of the first ``limit`` ids of ``disputes`` in id order: with ``streams``, the first
+    of each, merged (each read along its own index)."""
+    order = "-id" if descending else "id"
+    if len(streams) < 2:
+        return disputes.order_by(order).values("id")[:limit].query.sql_with_params()
+    firsts = [disputes.filter(s).order_by(order).values("id")[:limit] for s in streams]
+    merged = firsts[0].union(*firsts[1:], all=True).order_by(order)[:limit]
+    return merged.query.sql_with_params()
 
 
 @dataclass(frozen=True)

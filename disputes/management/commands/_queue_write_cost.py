@@ -41,8 +41,6 @@ CLOSED_VIEW_INDEXES = (
     "dispute_closed_state_idx",
     "dispute_closed_client_idx",
     "dispute_closed_assignee_idx",
-    "dispute_client_sort_idx",
-    "dispute_assignee_sort_idx",
 )
 
 
@@ -69,19 +67,24 @@ def queue_sort_indexes() -> tuple[str, ...]:
     return tuple(sorted(found | set(CLOSED_VIEW_INDEXES)))
 
 
-def pick(batch: int) -> Workload:
-    """Disputes spread over the whole table: open ones with a deadline to recompute, new
-    unassigned ones to claim, and open ones to close."""
+def pick(batch: int, slots: int) -> list[Workload]:
+    """``slots`` workloads of ``batch`` disputes each, no dispute in two of them, each spread
+    over the whole table: open ones with a deadline to recompute, new unassigned ones to claim,
+    open ones to close. Each run gets its own disputes, so no run passes the row versions and
+    index entries an earlier, rolled-back run left on the same rows."""
+    count = batch * slots
     open_due = Dispute.objects.filter(state__in=OPEN_WORK_STATES, internal_due__isnull=False)
+    recompute_ids = _spread(open_due.values_list("id", flat=True), count)
     new = Dispute.objects.filter(state=WorkState.NEW, assignee__isnull=True)
-    recompute_ids = _spread(open_due.values_list("id", flat=True), batch)
+    new = new.exclude(id__in=recompute_ids)
     others = Dispute.objects.filter(state__in=[WorkState.IN_REVIEW, WorkState.SUBMITTED])
     others = others.exclude(id__in=recompute_ids)
-    return Workload(
-        recompute_ids=recompute_ids,
-        claim_ids=_spread(new.exclude(id__in=recompute_ids).values_list("id", "version"), batch),
-        close_ids=_spread(others.values_list("id", "version"), batch),
-    )
+    claim_ids = _spread(new.values_list("id", "version"), count)
+    close_ids = _spread(others.values_list("id", "version"), count)
+    return [
+        Workload(recompute_ids[slot::slots], claim_ids[slot::slots], close_ids[slot::slots])
+        for slot in range(slots)
+    ]
 
 
 def _spread(rows, count: int) -> list:
@@ -155,13 +158,17 @@ def run_variant(workload: Workload, lead, dropped: tuple[str, ...]) -> dict:
     return clock.timings
 
 
-def measure(workload: Workload, lead, variants: dict[str, tuple], rounds: int, write):
-    """Each variant once per round, in turn, after one round that warms the caches and is not
-    counted; returns {variant: {workload: [(wall, CPU)…]}}."""
-    found = {name: {} for name in variants}
+def measure(workloads: list[Workload], lead, variants: dict[str, tuple], rounds: int, write):
+    """Each variant once per round, on disputes of its own, the order of the variants turning
+    from round to round, after one round that warms the caches and is not counted; returns
+    {variant: {workload: [(wall, CPU)…]}}."""
+    names = list(variants)
+    found = {name: {} for name in names}
     for round_number in range(rounds + 1):
-        for name, dropped in variants.items():
-            timings = run_variant(workload, lead, dropped)
+        turn = round_number % len(names)
+        for name in names[turn:] + names[:turn]:
+            slot = round_number * len(names) + names.index(name)
+            timings = run_variant(workloads[slot], lead, variants[name])
             if round_number == 0:
                 continue
             for part, figures in timings.items():
