@@ -322,12 +322,8 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             ),
             # The same sorts over closed disputes (and a client's or a person's closed disputes
             # by id): the closed view reads these, and "open or closed" merges the two
-            # index-ordered streams (disputes.selectors, disputes.export).
-            models.Index(
-                fields=["internal_due", "id"],
-                condition=CLOSED_DISPUTE,
-                name="dispute_closed_due_idx",
-            ),
+            # index-ordered streams (disputes.selectors, disputes.export). Closed disputes by
+            # due date come from dispute_queue_idx, (state, internal_due, id).
             models.Index(
                 fields=["network_due", "id"],
                 condition=CLOSED_DISPUTE,

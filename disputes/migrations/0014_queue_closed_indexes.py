@@ -34,10 +34,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dispute',
-            index=models.Index(condition=models.Q(('state', 'closed')), fields=['internal_due', 'id'], name='dispute_closed_due_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='dispute',
             index=models.Index(condition=models.Q(('state', 'closed')), fields=['network_due', 'id'], name='dispute_closed_netdue_idx'),
         ),
         migrations.AddIndex(

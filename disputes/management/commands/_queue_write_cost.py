@@ -30,7 +30,6 @@ from disputes.models import Dispute, business_today
 
 # Added for the closed and "open or closed" views (migration queue_closed_indexes).
 CLOSED_VIEW_INDEXES = (
-    "dispute_closed_due_idx",
     "dispute_closed_netdue_idx",
     "dispute_closed_received_idx",
     "dispute_closed_amount_idx",
