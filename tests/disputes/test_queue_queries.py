@@ -148,16 +148,14 @@ def _grow(agent, lead, count: int):
 
 
 def _every_view_and_sort(client) -> dict:
-    """Queries of each view's first page in each sort; for closed and "open or closed", of
-    their second page (5 rows a page) too, which starts from a cursor."""
+    """Queries of each view's first page in each sort; for "open or closed" (two indexes
+    merged), of its second page too, which starts from a cursor."""
     found = {}
     for view in VIEW_QUERIES:
         for sort in SORT_PARAMS:
             query = urlencode({**view, "sort": sort, "size": 25})
-            found[query], _ = queries_for(client, f"{QUEUE}?{query}")
-            if view.get("state") in ("closed", "all"):
-                query = urlencode({**view, "sort": sort, "size": 5})
-                _count, page = queries_for(client, f"{QUEUE}?{query}")
+            found[query], page = queries_for(client, f"{QUEUE}?{query}")
+            if view.get("state") == "all":
                 after = html.unescape(re.search(r'rel="next" href="([^"]+)"', page).group(1))
                 found[f"{query}, page 2"], _ = queries_for(client, after)
     return found
