@@ -18,7 +18,7 @@ from calendar_rules import calendars
 
 from . import selectors
 from .choices import OPEN_WORK_STATES, Network, Party, Rail, Stage, WorkState
-from .models import EVERY_DISPUTE, OPEN_DISPUTE, OUR_MOVE, OVERDUE_SINCE, Dispute
+from .models import CLOSED_DISPUTE, OPEN_DISPUTE, OUR_MOVE, OVERDUE_SINCE, Dispute
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -208,10 +208,15 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         if value == ANY_STATE:
-            return queryset.filter(EVERY_DISPUTE)
+            return queryset
         if value == CLOSED:
-            return queryset.filter(EVERY_DISPUTE, state=value)
+            return queryset.filter(CLOSED_DISPUTE)
         return queryset.filter(state=value)
+
+    @property
+    def any_state(self) -> bool:
+        """Open and closed disputes alike ("Open or closed")."""
+        return self.cleaned.get("state") == ANY_STATE
 
     def filter_client(self, queryset, name, value):
         return queryset.filter(client_id=self._client_ids[value])

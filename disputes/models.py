@@ -178,9 +178,10 @@ def choice_rank(field: str, values) -> models.Case:
 STATE_RANK = choice_rank("state", WorkState.values)
 STAGE_RANK = choice_rank("stage", Stage.values)
 
-# Every dispute (the version starts at 1): said by the closed and "open or closed" views so
-# their queries may use the indexes over every dispute, and only theirs (Dispute.Meta.indexes).
-EVERY_DISPUTE = Q(version__gt=0)
+# Closed disputes: each queue sort has an index over these as well as one over open disputes
+# (Dispute.Meta.indexes). A dispute enters them once, when it closes, so neither the deadline
+# recomputation nor the transitions of open disputes write to them.
+CLOSED_DISPUTE = Q(state=WorkState.CLOSED)
 
 # The move is ours and its deadline is set: the due windows count these (disputes.filters).
 OUR_MOVE = Q(internal_due__isnull=False) & ~Q(due_party=Party.COUNTERPARTY)
@@ -293,9 +294,6 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             # A work state's disputes by due date (the awaiting-evidence and submitted views and
             # their counts); closed disputes by id.
             models.Index(fields=["state", "internal_due", "id"], name="dispute_queue_idx"),
-            # Every dispute by network due: with an incremental sort on id, the open-or-closed
-            # view's network-due pages.
-            models.Index(fields=["network_due"], name="dispute_network_due_idx"),
             # The queue (disputes.selectors.for_queue) pages by keyset: one partial index per
             # sort over open disputes, (sort key, id), so any page is a short range scan.
             models.Index(
@@ -331,6 +329,50 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             models.Index(
                 fields=["assignee", "id"], condition=OPEN_DISPUTE, name="dispute_open_assignee_idx"
             ),
+            # The same sorts over closed disputes (and a client's or a person's closed disputes
+            # by id): the closed view reads these, and "open or closed" merges the two
+            # index-ordered streams (disputes.selectors, disputes.export). Closed disputes by
+            # due date come from dispute_queue_idx, (state, internal_due, id).
+            models.Index(
+                fields=["network_due", "id"],
+                condition=CLOSED_DISPUTE,
+                name="dispute_closed_netdue_idx",
+            ),
+            models.Index(
+                fields=["received_on", "id"],
+                condition=CLOSED_DISPUTE,
+                name="dispute_closed_received_idx",
+            ),
+            models.Index(
+                fields=["amount", "id"], condition=CLOSED_DISPUTE, name="dispute_closed_amount_idx"
+            ),
+            models.Index(
+                fields=["case_id", "id"], condition=CLOSED_DISPUTE, name="dispute_closed_case_idx"
+            ),
+            models.Index(
+                fields=["network", "rail", "id"],
+                condition=CLOSED_DISPUTE,
+                name="dispute_closed_network_idx",
+            ),
+            models.Index(
+                fields=["reason_code", "id"],
+                condition=CLOSED_DISPUTE,
+                name="dispute_closed_reason_idx",
+            ),
+            models.Index(
+                STAGE_RANK, "id", condition=CLOSED_DISPUTE, name="dispute_closed_stage_idx"
+            ),
+            models.Index(
+                STATE_RANK, "id", condition=CLOSED_DISPUTE, name="dispute_closed_state_idx"
+            ),
+            models.Index(
+                fields=["client", "id"], condition=CLOSED_DISPUTE, name="dispute_closed_client_idx"
+            ),
+            models.Index(
+                fields=["assignee", "id"],
+                condition=CLOSED_DISPUTE,
+                name="dispute_closed_assignee_idx",
+            ),
             # A client's or a person's open disputes, most urgent first (filters, "My queue").
             models.Index(
                 fields=["client", "internal_due", "id"],
@@ -341,21 +383,6 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
                 fields=["assignee", "internal_due", "id"],
                 condition=OPEN_DISPUTE,
                 name="dispute_open_mine_due_idx",
-            ),
-            # The closed and "open or closed" views by amount, received date and due date, over
-            # every dispute. Only queries that say EVERY_DISPUTE may use them (those views do):
-            # the open views keep to the open-only indexes above, as these would first pass the
-            # closed disputes gathered at one end (the oldest received, say).
-            models.Index(
-                fields=["amount", "id"], condition=EVERY_DISPUTE, name="dispute_any_amount_idx"
-            ),
-            models.Index(
-                fields=["received_on", "id"],
-                condition=EVERY_DISPUTE,
-                name="dispute_any_received_idx",
-            ),
-            models.Index(
-                fields=["internal_due", "id"], condition=EVERY_DISPUTE, name="dispute_any_due_idx"
             ),
             # The due windows ("today", "within 3 business days", "this week", …) of our own
             # deadlines: counted and paged from the index alone, whatever the table's order.

@@ -1,16 +1,17 @@
 """Reads for the dispute queue (/disputes/): a page of disputes, the CSV export, capped counts.
 
 Pages are found by keyset ("cursor") pagination: the rows after (or before) the last row shown,
-in the sort's order, the dispute id breaking ties. Each sort over open disputes has a partial
-index on (sort key, id) (``Dispute.Meta.indexes``), so any page is a short index range scan and
-page 500 costs what page 1 costs. Nothing on the page counts the whole table: counts stop at
-``COUNT_CAP``.
+in the sort's order, the dispute id breaking ties. Each sort has two partial indexes on (sort
+key, id), one over open disputes and one over closed ones (``Dispute.Meta.indexes``), so any
+page is a short index range scan and page 500 costs what page 1 costs. "Open or closed" reads
+both, each stream at most a page long, and merges them (``state_streams``). Nothing on the page
+counts the whole table: counts stop at ``COUNT_CAP``.
 
 A sort whose key may be empty (the due dates, the assignee) keeps the empty rows last in both
 directions: the rows with a value and the rows without are two *segments*, read one after the
 other. Sorting by client or assignee orders by their names: PostgreSQL walks the clients (or
 people) in name order and takes each one's disputes from the (client, id) index (a LATERAL
-join), instead of sorting every open dispute by a joined name.
+join), instead of sorting every dispute by a joined name.
 """
 
 import base64
@@ -32,7 +33,15 @@ from django.db.models.expressions import RawSQL
 from calendar_rules import rules
 
 from .choices import Stage, WorkState
-from .models import STAGE_RANK, STATE_RANK, Client, Dispute, Transaction
+from .models import (
+    CLOSED_DISPUTE,
+    OPEN_DISPUTE,
+    STAGE_RANK,
+    STATE_RANK,
+    Client,
+    Dispute,
+    Transaction,
+)
 
 COUNT_CAP = 10_000  # a built-in view's count is exact up to here ("10,000+" beyond)
 MATCH_CAP = 1000  # any other filters' count: reads rows, not only an index, so it stops sooner
@@ -192,24 +201,47 @@ ID = _field("id", _int)
 @dataclass(frozen=True)
 class Segment:
     """Rows of a sort that are ordered by ``keys`` then id: all of them, or (``condition``) those
-    with or without a value."""
+    with or without a value.
+
+    ``leading`` are expressions the rows are also ordered on, ahead of the keys, that hold one
+    value in the segment (the empty due date of the rows without one): ordering on them changes
+    nothing but lets PostgreSQL read the rows from the (column, id) index."""
 
     keys: tuple[Key, ...]
     condition: Q | None = None
+    leading: tuple = ()
 
     @property
     def all_keys(self) -> tuple[Key, ...]:
         return (*self.keys, ID)
 
-    def read(self, disputes, *, after, limit: int, descending: bool) -> list:
-        """Up to ``limit`` rows after the key values ``after`` (None: from the start)."""
+    def order(self, *, descending: bool) -> list:
+        expressions = [*self.leading, *(key.expression for key in self.all_keys)]
+        return [e.desc() if descending else e.asc() for e in expressions]
+
+    def narrow(self, disputes, *, after, descending: bool):
+        """The segment's rows after the key values ``after`` (None: all of them), unordered."""
         if self.condition is not None:
             disputes = disputes.filter(self.condition)
-        expressions = [key.expression for key in self.all_keys]
         if after is not None:
+            expressions = [key.expression for key in self.all_keys]
             values = [Value(value) for value in after]
             disputes = disputes.filter(RowCompare(expressions, "<" if descending else ">", values))
-        order = [e.desc() if descending else e.asc() for e in expressions]
+        return disputes
+
+    def read(self, disputes, *, after, limit: int, descending: bool, streams=()) -> list:
+        """Up to ``limit`` rows after the key values ``after`` (None: from the start).
+
+        ``streams`` (conditions that split the rows, e.g. open and closed) are each read along
+        their own index, ``limit`` rows at most, and merged: the "open or closed" view, which no
+        index covers in one piece."""
+        disputes = self.narrow(disputes, after=after, descending=descending)
+        order = self.order(descending=descending)
+        if len(streams) > 1:
+            firsts = [
+                disputes.filter(stream).order_by(*order).values("id")[:limit] for stream in streams
+            ]
+            disputes = disputes.filter(id__in=firsts[0].union(*firsts[1:], all=True))
         return list(disputes.order_by(*order)[:limit])
 
 
@@ -224,34 +256,40 @@ class GroupSegment(Segment):
     names: tuple[str, ...] = ()
     lateral = True  # tests turn it off to check both ways give the same order
 
-    def read(self, disputes, *, after, limit: int, descending: bool) -> list:
+    def read(self, disputes, *, after, limit: int, descending: bool, streams=()) -> list:
+        """As ``Segment.read``, in one query: the ids of the rest of the current client's (or
+        person's) disputes after the cursor and of the first disputes of the ones after it, as
+        a subquery; the rows they name, in order. Each one's disputes come from the (foreign
+        key, id) index over open disputes, or over closed ones, or (``streams``) both merged."""
         if not (self.lateral and connection.vendor == "postgresql"):
             return super().read(disputes, after=after, limit=limit, descending=descending)
         if self.condition is not None:
             disputes = disputes.filter(self.condition)
         op = "<" if descending else ">"
-        rows, groups = [], self.model._default_manager.all()
-        if after is not None:
-            group_id, last_id = after[-2:]
-            rest = disputes.filter(**{f"{self.fk}_id": group_id})
-            rest = rest.filter(RowCompare([F("id")], op, [Value(last_id)]))
-            rows = list(rest.order_by("-id" if descending else "id")[:limit])
-            if len(rows) >= limit:
-                return rows
-            group_keys = [F(name) for name in (*self.names, "id")]
-            groups = groups.filter(RowCompare(group_keys, op, [Value(v) for v in after[:-1]]))
-        ids = self._lateral_ids(disputes, groups, limit - len(rows), descending)
-        by_id = {d.pk: d for d in disputes.filter(id__in=ids)}
-        return rows + [by_id[pk] for pk in ids if pk in by_id]
-
-    def _lateral_ids(self, disputes, groups, limit: int, descending: bool) -> list[int]:
-        direction = "DESC" if descending else "ASC"
-        inner = (
-            disputes.filter(**{f"{self.fk}_id": RawSQL('"queue_group"."id"', ())})
-            .order_by("-id" if descending else "id")
-            .values("id")[:limit]
+        groups, parts = self.model._default_manager.all(), []
+        try:
+            if after is not None:
+                group_id, last_id = after[-2:]
+                rest = disputes.filter(**{f"{self.fk}_id": group_id})
+                rest = rest.filter(RowCompare([F("id")], op, [Value(last_id)]))
+                parts.append(_first_ids(rest, limit, descending, streams))
+                group_keys = [F(name) for name in (*self.names, "id")]
+                groups = groups.filter(RowCompare(group_keys, op, [Value(v) for v in after[:-1]]))
+            parts.append(self._lateral_ids(disputes, groups, limit, descending, streams))
+        except EmptyResultSet:  # e.g. a search that matched nothing
+            return []
+        ids = RawSQL(
+            " UNION ALL ".join(f"({sql})" for sql, _params in parts),
+            tuple(param for _sql, params in parts for param in params),
         )
-        inner_sql, inner_params = inner.query.sql_with_params()
+        found = disputes.filter(id__in=ids).order_by(*self.order(descending=descending))
+        return list(found[:limit])
+
+    def _lateral_ids(self, disputes, groups, limit, descending, streams) -> tuple[str, tuple]:
+        """SQL of the first ``limit`` dispute ids of ``groups``, walked in name order."""
+        direction = "DESC" if descending else "ASC"
+        inner = disputes.filter(**{f"{self.fk}_id": RawSQL('"queue_group"."id"', ())})
+        inner_sql, inner_params = _first_ids(inner, limit, descending, streams)
         outer = groups.order_by().values("id", *self.names)
         outer_sql, outer_params = outer.query.sql_with_params()
         order = ", ".join(f'"queue_group"."{n}" {direction}' for n in (*self.names, "id"))
@@ -260,9 +298,18 @@ class GroupSegment(Segment):
             f'CROSS JOIN LATERAL ({inner_sql}) AS "queue_page" '
             f'ORDER BY {order}, "queue_page"."id" {direction} LIMIT %s'
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (*outer_params, *inner_params, limit))
-            return [row[0] for row in cursor.fetchall()]
+        return sql, (*outer_params, *inner_params, limit)
+
+
+def _first_ids(disputes, limit: int, descending: bool, streams) -> tuple[str, tuple]:
+    """SQL of the first ``limit`` ids of ``disputes`` in id order: with ``streams``, the first
+    of each, merged (each read along its own index)."""
+    order = "-id" if descending else "id"
+    if len(streams) < 2:
+        return disputes.order_by(order).values("id")[:limit].query.sql_with_params()
+    firsts = [disputes.filter(s).order_by(order).values("id")[:limit] for s in streams]
+    merged = firsts[0].union(*firsts[1:], all=True).order_by(order)[:limit]
+    return merged.query.sql_with_params()
 
 
 @dataclass(frozen=True)
@@ -284,7 +331,7 @@ def _nullable(name: str, field: str, parse, dump) -> Sort:
         name,
         (
             Segment((key,), Q(**{f"{field}__isnull": False})),
-            Segment((), Q(**{f"{field}__isnull": True})),
+            Segment((), Q(**{f"{field}__isnull": True}), leading=(F(field),)),
         ),
         (F(field), F("id")),
     )
@@ -318,7 +365,7 @@ def _assignee_sort() -> Sort:
         model=get_user_model(),
         names=names,
     )
-    unassigned = Segment((), Q(assignee__isnull=True))
+    unassigned = Segment((), Q(assignee__isnull=True), leading=(F("assignee_id"),))
     return Sort(
         "assignee",
         (assigned, unassigned),
@@ -429,24 +476,33 @@ def for_queue(user, params, *, matching: int | None = None) -> QueuePage:
         disputes = disputes.filter(id__in=disputes.order_by().values("id")[:SMALL_SET])
     sort_param = params.sort
     sort, descending = parse_sort(sort_param)
+    streams = state_streams(params)
     size = params.size
     cleaned = params.cleaned
     before = decode_cursor(cleaned.get("before") or "", sort_param, sort)
     after = decode_cursor(cleaned.get("after") or "", sort_param, sort)
     if before:
-        found = _walk(disputes, sort, descending, before, size + 1, backwards=True)
+        found = _walk(disputes, sort, descending, before, size + 1, streams, backwards=True)
         if len(found) >= size:
             found.reverse()
             rows = found[-size:]
             has_previous = len(found) > size
             return _page(sort_param, sort, size, rows, has_next=True, has_previous=has_previous)
         after = None  # fewer than a page before it: show the first page
-    found = _walk(disputes, sort, descending, after, size + 1, backwards=False)
+    found = _walk(disputes, sort, descending, after, size + 1, streams, backwards=False)
     rows = found[:size]
     return _page(sort_param, sort, size, rows, has_next=len(found) > size, has_previous=bool(after))
 
 
-def _walk(disputes, sort, descending, start: Position | None, limit: int, *, backwards: bool):
+def state_streams(params) -> tuple[Q, ...]:
+    """How the rows are read in a sort's order: "open or closed" as two streams, open and
+    closed, each along its own index (PostgreSQL); any other state as one."""
+    if params.any_state and connection.vendor == "postgresql":
+        return (OPEN_DISPUTE, CLOSED_DISPUTE)
+    return ()
+
+
+def _walk(disputes, sort, descending, start, limit: int, streams, *, backwards: bool):
     """Up to ``limit`` (segment, row) pairs from ``start`` (exclusive) onwards, or backwards."""
     count = len(sort.segments)
     order = list(reversed(range(count))) if backwards else list(range(count))
@@ -460,6 +516,7 @@ def _walk(disputes, sort, descending, start: Position | None, limit: int, *, bac
             after=after,
             limit=limit - len(found),
             descending=descending != backwards,
+            streams=streams,
         )
         found.extend((index, row) for row in rows)
         if len(found) >= limit:

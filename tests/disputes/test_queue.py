@@ -347,7 +347,9 @@ def test_empty_parameters_redirect_to_the_clean_url(client, agent):
 
 
 def _sort_key(name):
-    order = {s: i for i, s in enumerate(Stage.values)} | {s: i for i, s in enumerate(WorkState)}
+    # Two orders: "closed" is both a stage and a work state, at different places.
+    stage_order = {s: i for i, s in enumerate(Stage.values)}
+    state_order = {s: i for i, s in enumerate(WorkState.values)}
     keys = {
         "due": lambda d: d.internal_due,
         "network_due": lambda d: d.network_due,
@@ -356,8 +358,8 @@ def _sort_key(name):
         "reason": lambda d: d.reason_code,
         "client": lambda d: (d.client.name, d.client_id),
         "amount": lambda d: d.amount,
-        "stage": lambda d: order[d.stage],
-        "state": lambda d: order[d.state],
+        "stage": lambda d: stage_order[d.stage],
+        "state": lambda d: state_order[d.state],
         "assignee": lambda d: (
             d.assignee
             and (d.assignee.first_name, d.assignee.last_name, d.assignee.username, d.assignee_id)

@@ -9,7 +9,7 @@ import pytest
 from django.test import RequestFactory
 
 from disputes import selectors
-from disputes.choices import WorkState
+from disputes.choices import Stage, WorkState
 from disputes.filters import SORTS
 from disputes.models import Dispute, business_today
 from disputes.selectors import GroupSegment, decode_cursor, encode_cursor, parse_sort
@@ -91,6 +91,23 @@ def selector_walk(user, params: dict, *, backwards_from=None):
 @pytest.mark.parametrize("sort", SORT_PARAMS)
 def test_selector_pages_in_order_without_the_small_set_shortcut(agent, many, sort):
     assert selector_walk(agent, {"sort": sort, "size": "25"}) == expected_order(many, sort)
+
+
+@pytest.mark.django_db
+def test_open_or_closed_merges_open_and_closed_disputes_in_order(agent, agent2, lead):
+    """ "Open or closed" reads the open and the closed disputes along their own indexes and
+    merges them: every sort gives one order over both, page after page."""
+    disputes = varied_disputes(agent, agent2, lead) + varied_disputes(agent, agent2, lead)
+    for _n, dispute in enumerate(disputes[::2]):
+        Dispute.objects.filter(pk=dispute.pk).update(
+            state=WorkState.CLOSED, stage=Stage.CLOSED, internal_due=None, network_due=None
+        )
+    disputes = list(Dispute.objects.select_related("client", "assignee"))
+    states = {d.state for d in disputes}
+    assert WorkState.CLOSED in states and len(states) > 1
+    for sort in SORT_PARAMS:
+        walked = selector_walk(agent, {"sort": sort, "size": "5", "state": "all"})
+        assert walked == expected_order(disputes, sort), sort
 
 
 @pytest.mark.django_db

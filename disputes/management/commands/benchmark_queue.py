@@ -3,7 +3,7 @@ client (middleware, session, permissions, selectors, templates), as a logged-in 
 
     python manage.py benchmark_queue [--runs 20] [--user lead] [--deep-page 500]
                                      [--every-view-sort] [--save F.json] [--compare F.json]
-                                     [--export]
+                                     [--export] [--write-cost [--rounds 5] [--batch 300]]
 
 Scenarios: every view (open, closed, all, each built-in view), every sort in both directions over
 open, closed and all disputes, 200-row pages, page N of several sorts and views, filters and
@@ -13,7 +13,10 @@ the Next cursor N-1 times first (through the selector, as the Next links would),
 page. ``--every-view-sort`` adds every built-in view under every sort. ``--save`` writes the
 figures to a file; ``--compare`` reads such a file (say, a run at 10,000 disputes) and prints
 each scenario's p95 ratio against it. ``--export`` also times the CSV export of every dispute
-(first byte, total, rows/s) next to PostgreSQL's own COPY of the same query.
+(first byte, first rows, total, rows/s) next to PostgreSQL's own COPY of the same rows.
+``--write-cost`` times instead what the queue's indexes cost the writes: recomputing deadlines,
+claims and closings through the services, with every index and with the closed views' indexes
+(or every queue index) dropped, side by side in rounds (``_queue_write_cost``).
 
 Run it against a seeded database (``seed_demo --disputes 1000000``) with DEBUG off, as in
 production: with DEBUG on, Django re-reads every template on every render and the figures mean
@@ -21,6 +24,8 @@ little.
 """
 
 import json
+import os
+import resource
 import statistics
 import time
 from datetime import timedelta
@@ -37,6 +42,8 @@ from disputes import export, selectors
 from disputes.filters import SORTS, VIEWS
 from disputes.models import OPEN_DISPUTE, Dispute, business_today
 from disputes.views.queue import RESULTS_TARGET, queue_filter
+
+from . import _queue_write_cost as write_cost
 
 P95_BUDGET_MS = 150
 QUERY_BUDGET = 12
@@ -56,6 +63,13 @@ class Command(BaseCommand):
         parser.add_argument("--only", default="", help="only scenarios whose name has this text")
         parser.add_argument("--export", action="store_true", help="time the CSV export too")
         parser.add_argument(
+            "--write-cost",
+            action="store_true",
+            help="time deadline recomputation, claims and closings with and without the indexes",
+        )
+        parser.add_argument("--rounds", type=int, default=5, help="--write-cost rounds")
+        parser.add_argument("--batch", type=int, default=300, help="--write-cost disputes per act")
+        parser.add_argument(
             "--buffers",
             action="store_true",
             help="also EXPLAIN (ANALYZE, BUFFERS) each page's queries: database pages touched and "
@@ -72,6 +86,8 @@ class Command(BaseCommand):
             self.stderr.write(
                 "DEBUG is on: templates are re-read on every render (not production)."
             )
+        if options["write_cost"]:
+            return self.write_cost(viewer, options["rounds"], options["batch"])
         baseline = {}
         if options["compare"]:
             with open(options["compare"]) as saved:
@@ -277,12 +293,15 @@ class Command(BaseCommand):
             self.stdout.write(f"default view p95 ratio against the saved run: {ratio:.2f}")
 
     def time_export(self, viewer):
-        """The CSV export of every dispute (state=all, by due): first byte, total, rows/s,
-        beside PostgreSQL's COPY of the same SELECT (what psql's \\copy measures)."""
+        """The CSV export of every dispute (state=all, by due): first byte (the header), first
+        data rows, total, rows/s and this process's peak memory, beside the same COPY
+        statements run with PostgreSQL's own plans (what psql's \\copy of them does)."""
         request = RequestFactory().get("/disputes/export.csv", {"state": "all"})
         request.user = viewer
         params = queue_filter(request, request.GET)
         today = business_today()
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu = time.process_time()
         started = time.perf_counter()
         first = first_row = None
         size = lines = 0
@@ -294,19 +313,49 @@ class Command(BaseCommand):
             size += len(chunk)
             lines += chunk.count(b"\n")
         total = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         rows = lines - 1
         self.stdout.write(
             f"\nexport (all {rows:,} disputes, {size / 1e6:.0f} MB): first byte {first:.3f} s, "
-            f"first rows {first_row or 0:.2f} s, total {total:.1f} s, {rows / total:,.0f} rows/s"
+            f"first data rows {first_row or 0:.3f} s, total {total:.1f} s, "
+            f"{rows / total:,.0f} rows/s; this process: CPU {cpu:.1f} s, peak memory "
+            f"{peak_before / 1024:.0f} MB before, {peak / 1024:.0f} MB after"
         )
         if connection.vendor == "postgresql":
-            statement = export.copy_statement(viewer, params, today)
+            statements = list(export.copy_statements(viewer, params, today))
             started = time.perf_counter()
+            first_row = None
             copied = 0
-            with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-                while data := copy.read():
-                    copied += len(data)
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    with cursor.cursor.copy(statement) as copy:
+                        while data := copy.read():
+                            first_row = first_row or time.perf_counter() - started
+                            copied += len(data)
             raw = time.perf_counter() - started
             self.stdout.write(
-                f"the same COPY read and dropped: {raw:.1f} s (export / COPY: {total / raw:.2f})"
+                f"the same COPY statements, PostgreSQL's own plans, read and dropped: first data "
+                f"{first_row or 0:.3f} s, total {raw:.1f} s (export / COPY: {total / raw:.2f})"
             )
+
+    def write_cost(self, lead, rounds: int, batch: int):
+        if connection.vendor != "postgresql" or rounds < 1 or batch < 1:
+            raise CommandError("--write-cost needs PostgreSQL, --rounds and --batch ≥ 1.")
+        variants = {
+            "every index": (),
+            "closed-view indexes dropped": write_cost.CLOSED_VIEW_INDEXES,
+            "every queue sort index dropped": write_cost.queue_sort_indexes(),
+        }
+        workloads = write_cost.pick(batch, len(variants) * (rounds + 1))
+        workload = workloads[0]
+        self.stdout.write(
+            f"{Dispute.objects.count():,} disputes; {rounds} rounds (and one to warm up) of: "
+            f"recompute {len(workload.recompute_ids)} open disputes' deadlines, claim "
+            f"{len(workload.claim_ids)}, close {len(workload.close_ids)} (as {lead.username}), "
+            f"other disputes each time; load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
+        found = write_cost.measure(workloads, lead, variants, rounds, self.stdout.write)
+        write_cost.summary(found, workload, self.stdout.write)
+        self.stdout.write(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
