@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0013_reports'),
+        ('disputes', '0019_report_client_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
