@@ -163,11 +163,11 @@ def _every_view_and_sort(client) -> dict:
 
 @pytest.mark.django_db
 def test_every_view_and_sort_costs_no_more_queries_with_ten_times_the_data(client, agent, lead):
-    """Pinned at two sizes: 40 disputes, then 400 in the same proportions."""
+    """Pinned at two sizes: 30 disputes, then 300 in the same proportions."""
     client.force_login(lead)
-    _grow(agent, lead, 40)
+    _grow(agent, lead, 30)
     small = _every_view_and_sort(client)
-    _grow(agent, lead, 360)
+    _grow(agent, lead, 270)
     large = _every_view_and_sort(client)
     assert max(small.values()) <= MAX_QUERIES
     # A two-part sort (empty keys last, or a name sort) reads its second part only while the

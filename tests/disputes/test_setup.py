@@ -33,9 +33,9 @@ def test_the_admin_role_has_every_dispute_permission():
 
 @pytest.mark.django_db
 def test_seed_demo_covers_every_network_rail_and_state_with_intact_chains(capsys):
-    call_command("seed_demo", disputes=1500, seed=7)
+    call_command("seed_demo", disputes=900, seed=7)
     out = capsys.readouterr().out
-    assert "Seeded 1,500 disputes" in out
+    assert "Seeded 900 disputes" in out
     assert "Ops agent" in out and "agent" in out
     assert set(Dispute.objects.values_list("network", flat=True)) == set(Network.values)
     assert {Rail.CARD, Rail.VISA_DIRECT, Rail.MASTERCARD_MOVE, Rail.ACH} <= set(
@@ -89,10 +89,10 @@ def test_check_deploy_reports_nothing_with_debug_off_and_real_secrets():
 def test_parallel_seeding_writes_every_chunk_once_with_intact_chains():
     from disputes import demo
 
-    counts = demo.seed(disputes=2000, seed_value=11, chunk=300, workers=2)
-    assert counts["disputes"] == 2000
+    counts = demo.seed(disputes=900, seed_value=11, chunk=300, workers=2)
+    assert counts["disputes"] == 900
     ids = sorted(Dispute.objects.values_list("id", flat=True))
-    assert ids == list(range(ids[0], ids[0] + 2000))
+    assert ids == list(range(ids[0], ids[0] + 900))
     assert CaseEvent.objects.count() == counts["audit_rows"]
     assert counts["feature_events"] > 0  # the evidence and bundle acts, through the services
     assert verify().breaks == []
