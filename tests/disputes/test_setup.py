@@ -1,5 +1,6 @@
 """Roles, demo data and production settings."""
 
+import json
 import os
 import subprocess
 import sys
@@ -87,9 +88,26 @@ def test_check_deploy_reports_nothing_with_debug_off_and_real_secrets():
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_seeding_writes_every_chunk_once_with_intact_chains():
-    from disputes import demo
+    """Seeded in a process of its own, as the command runs: it forks two workers. (Forking this
+    test process instead, which may run browser and worker threads, could hang a child on a
+    lock one of those threads held.)"""
+    from django.db import connection
 
-    counts = demo.seed(disputes=900, seed_value=11, chunk=300, workers=2)
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
+    env = {**os.environ, "DATABASE_URL": f"{url}:{db['PORT'] or 5432}/{db['NAME']}"}
+    env["DJANGO_SETTINGS_MODULE"] = "astra_ops.settings_test"
+    env.pop("PYTEST_XDIST_WORKER", None)
+    script = (
+        "import json, django; django.setup(); from disputes import demo; "
+        "print(json.dumps(demo.seed(disputes=900, seed_value=11, chunk=300, workers=2)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
     assert counts["disputes"] == 900
     ids = sorted(Dispute.objects.values_list("id", flat=True))
     assert ids == list(range(ids[0], ids[0] + 900))
