@@ -1,5 +1,22 @@
 import pytest
 
+# The files that take longest, started first: under pytest-xdist (``--dist loadfile``) a long
+# file handed out last would run alone at the end while the other process waits.
+SLOW_FIRST = (
+    "tests/disputes/test_queue_queries.py",
+    "tests/notifications/test_simulation.py",
+    "tests/disputes/test_setup.py",
+    "tests/browser/test_queue_browser.py",
+    "tests/disputes/test_queue_pagination.py",
+    "tests/disputes/test_demo_history.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    rank = {path: n for n, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
 
 @pytest.fixture(autouse=True)
 def _filings_without_bundles(request, settings):
