@@ -4,7 +4,6 @@ sends from the command, and once Redis is back a real worker drains what was lef
 
 import socket
 import subprocess
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -26,23 +25,9 @@ from disputes.intake.tasks import requeue_waiting_imports
 from disputes.notifications.models import Notification
 from disputes.notifications.tasks import send_deadline_reminders
 from tests.intake.fixtures import two_batches
+from tests.local_servers import free_port, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 class RedisServer:

@@ -17,17 +17,9 @@ from disputes.notifications import services
 from disputes.notifications.models import Notification
 from disputes.notifications.tasks import send_deadline_reminders, send_weekly_digest
 from tests.factories import ClientFactory, open_dispute
+from tests.local_servers import free_port, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    """A port nobody listens on now, so two runs of these tests on one machine never collide."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 PORT = free_port()
@@ -55,15 +47,6 @@ def sink(settings):
     controller.start()
     yield handler
     controller.stop()
-
-
-def wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def text_part(message) -> str:
