@@ -241,8 +241,13 @@ class Segment:
             firsts = [
                 disputes.filter(stream).order_by(*order).values("id")[:limit] for stream in streams
             ]
-            disputes = disputes.filter(id__in=firsts[0].union(*firsts[1:], all=True))
-        return list(disputes.order_by(*order)[:limit])
+            ids = firsts[0].union(*firsts[1:], all=True)
+        else:
+            # The ids first, then the rows they name: read for ids alone, the sort's index
+            # answers a view's filters from the columns it carries (an index-only scan), where
+            # reading whole rows would fetch every row it passes from the table to test them.
+            ids = disputes.order_by(*order).values("id")[:limit]
+        return list(disputes.filter(id__in=ids).order_by(*order)[:limit])
 
 
 @dataclass(frozen=True)
