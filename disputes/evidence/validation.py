@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
 from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 MAX_PIXELS = 40_000_000  # per image or TIFF page: far above a 300 DPI letter scan (8.4 Mpx)
 MAX_PAGES = 500
@@ -173,6 +171,9 @@ def _damaged_pdf() -> Refused:
 
 
 def _pdf_pages(data: bytes) -> int:
+    from pypdf import PdfReader  # loaded on the first PDF, not by every command's start
+    from pypdf.errors import PyPdfError
+
     if b"%%EOF" not in data[-2048:]:
         raise _damaged_pdf()  # cut short in transfer: the end-of-file marker is missing
     try:
@@ -211,7 +212,7 @@ def _pdf_pages(data: bytes) -> int:
     return pages
 
 
-def _active_content(reader: PdfReader) -> str:
+def _active_content(reader) -> str:
     """Scripts, launch actions or attached files in the document catalogue, in words."""
     root = reader.trailer.get("/Root")
     root = root.get_object() if root is not None else {}

@@ -2,7 +2,6 @@
 
 from celery import shared_task
 
-from ..api.idempotency import purge_expired_keys
 from . import services
 
 
@@ -22,4 +21,6 @@ def requeue_waiting_imports() -> int:
 @shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
 def purge_idempotency_keys() -> int:
     """Forget the API's Idempotency-Keys past their retention; returns how many."""
+    from ..api.idempotency import purge_expired_keys  # the API's code loads REST framework
+
     return purge_expired_keys()

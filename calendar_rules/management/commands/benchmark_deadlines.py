@@ -34,6 +34,7 @@ def random_cases(n: int, seed: int) -> list[tuple]:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Time deadlines.compute over N random valid (network, code, stage, date) tuples, "
         "generated before the clock starts, and print deadlines per second."

@@ -17,6 +17,7 @@ def iso_date(value: str) -> date:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Compute a network deadline. The first line of output is the network deadline "
         "(YYYY-MM-DD), then the internal deadline, the explanation and the rule; with --json, "

@@ -10,9 +10,12 @@ names the items to remove or split, largest first, with their sizes and pages.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from .profiles import Profile, Rung
-from .render import BundleRenderer, Rendered, Section
+
+if TYPE_CHECKING:  # the renderer loads WeasyPrint and pypdf: only where a bundle is made
+    from .render import BundleRenderer, Rendered, Section
 
 
 def megabytes(size: int) -> str:

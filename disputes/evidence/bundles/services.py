@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -20,10 +21,11 @@ from disputes.services import DisputeError, RoleRefused, _locked
 from ..models import EvidenceItem, RebuttalLetter
 from . import profiles
 from .gate import FILING_ACTS
-from .items import SourceItem
 from .models import Bundle, BundleVersion, RenderStatus
 from .preflight import Verdict, fit
-from .render import BundleRenderer
+
+if TYPE_CHECKING:  # the renderer and its items load WeasyPrint, pypdf and Pillow: at render time
+    from .render import BundleRenderer
 
 log = logging.getLogger(__name__)
 RENDERER = "Bundle renderer"
@@ -209,6 +211,9 @@ def _render(version: BundleVersion):
 
 def renderer_for(dispute, items, letter, profile, *, progress=None) -> BundleRenderer:
     """The renderer of this dispute's bundle: its cover, letter and items, for ``profile``."""
+    from .items import SourceItem
+    from .render import BundleRenderer
+
     sources = [
         SourceItem(
             name=item.original_name,

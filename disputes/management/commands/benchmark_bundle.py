@@ -12,6 +12,7 @@ TARGET_SECONDS, TARGET_RATIO, TARGET_PEAK_MB = 10.0, 1.5, 1024
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = "Render a 20-item bundle (10 photos of 3–5 MB, 5 PDFs, 5 text items) and compare."
 
     def add_arguments(self, parser):

@@ -124,6 +124,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = "Load-test the queue, a dispute page and a transition on gunicorn; prints figures."
 
     def add_arguments(self, parser):

@@ -18,6 +18,7 @@ CODES += ["R10"] * 6 + ["R07"] * 4 + ["R16"] * 3 + ["R20"] * 3 + ["R29"] * 2 + [
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Generate a NACHA return file of --entries returns, import it, and print the figures "
         "(parse, apply, total). Writes the disputes into the current database."

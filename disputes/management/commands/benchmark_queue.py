@@ -51,6 +51,7 @@ STATES = {"open": {}, "closed": {"state": "closed"}, "all": {"state": "all"}}
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = "Measure the dispute queue's server time and SQL queries per page."
 
     def add_arguments(self, parser):

@@ -44,6 +44,7 @@ def _load() -> str:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = __doc__
 
     def add_arguments(self, parser):

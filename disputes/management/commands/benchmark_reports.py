@@ -15,6 +15,7 @@ from disputes.reports.models import ReportDay
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Time /reports/ for a quarter's figures (91 days ending today) and the KPI endpoint, "
         "server side, over the disputes in the database; prints p50 and p95, CPU time, the load "

@@ -15,6 +15,7 @@ def print_summary(out, intake_file) -> None:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Import a NACHA return file: each return opens or updates its dispute, dishonored and "
         "contested returns move theirs, notifications of change are recorded for the client. "

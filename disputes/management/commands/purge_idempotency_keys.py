@@ -4,6 +4,7 @@ from disputes.api.idempotency import purge_expired_keys, retention
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Forget the API's Idempotency-Keys older than IDEMPOTENCY_KEY_RETENTION_HOURS (also "
         "hourly on beat). A forgotten key is handled as a new request."

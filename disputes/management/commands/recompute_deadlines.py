@@ -8,6 +8,7 @@ from disputes.models import Dispute
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Recompute the deadline of every open dispute from the current rule tables (run after "
         "a rule-table change) and report what moved."

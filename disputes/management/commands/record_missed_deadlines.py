@@ -19,6 +19,7 @@ def _moment(value: str) -> datetime:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Record, once each, every one of our deadlines that passed with no filing: a "
         "deadline_missed event in the dispute's case history (also hourly on beat)."

@@ -8,6 +8,7 @@ from disputes.reports import summary
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Bring the report summaries up to the newest case-history event (Celery beat runs it "
         "every 5 minutes). --full derives them again from every dispute; --check compares a "

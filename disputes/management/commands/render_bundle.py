@@ -12,6 +12,7 @@ from disputes.models import Dispute
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = "Render a dispute's submission bundle to a file and print its preflight verdict."
 
     def add_arguments(self, parser):

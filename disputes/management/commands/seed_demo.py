@@ -14,6 +14,7 @@ from disputes.templatetags.disputes_tags import role_label
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Create demo data: clients, one user per role, and disputes across Visa, Mastercard "
         "and NACHA, every rail, stage and state, dated around today."

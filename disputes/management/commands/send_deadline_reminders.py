@@ -5,6 +5,7 @@ from disputes.notifications.commands import parse_now
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Run the deadline reminder sweep once (the same code as the 15-minute beat task): record "
         "and send every reminder, escalation and evidence chaser due and not yet sent."

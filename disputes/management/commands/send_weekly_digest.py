@@ -5,6 +5,7 @@ from disputes.notifications.commands import parse_now
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Send this week's digest to every ops agent, ops lead and Customer Success person who "
         "has not had it (at most once per person per week, however often it runs)."

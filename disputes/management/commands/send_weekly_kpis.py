@@ -4,6 +4,7 @@ from disputes.reports import weekly
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Send last week's dispute KPIs to ops leads and compliance, once per person per week. "
         "Without --now it sends only on Mondays (ops time zone), the day the digest goes out."

@@ -6,6 +6,7 @@ SHOWN = 50  # breaks printed one per line; the summary counts them all
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # started often (cron, beat): checks run at deploy and migrate
     help = (
         "Verify every dispute's case history: each keyed hash chain, each dispute row against "
         "its last event, and nothing removed since the latest signed checkpoint."
