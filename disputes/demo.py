@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, connections, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from calendar_rules import calendars, rules
@@ -476,6 +477,9 @@ class DisputeFactory:
         self.rng, self.clients, self.agents, self.lead = rng, clients, agents, lead
         self.today, self.book = today, book
         self.tz = ZoneInfo(settings.OPS_TIME_ZONE)
+        # Nothing is dated after the seeding itself: seeded shortly after midnight, today's
+        # disputes would otherwise open later in the day than the reminders sent about them.
+        self.latest = timezone.now() - timedelta(minutes=1)
         self.fingerprints = {c.pk: [self._hex(16) for _ in range(40)] for c in clients}
         self.ach_ids = ach_ids
         self.weights = {
@@ -535,6 +539,8 @@ class DisputeFactory:
             # or so. The rest stay where they fell, a realistic overdue backlog.
             last = max(row.created_at for row in rows)
             lag = (self.today - last.astimezone(self.tz).date()).days - rng.randint(0, 6)
+            if last + timedelta(days=lag) > self.latest:
+                lag -= 1  # today, but later in the day than now: the day before
             if lag > 0:
                 _shift(txn, dispute, rows, timedelta(days=lag))
         apply_deadline(dispute, NO_CONFIRMATIONS)  # demo data starts with none
@@ -630,7 +636,7 @@ class DisputeFactory:
     def _moment(self, day):
         seconds = self.rng.randint(8 * 3600, 18 * 3600)
         local = datetime.combine(day, time()) + timedelta(seconds=seconds)
-        return local.replace(tzinfo=self.tz).astimezone(UTC)
+        return min(local.replace(tzinfo=self.tz).astimezone(UTC), self.latest)
 
     # --- history ---------------------------------------------------------------------------
 
@@ -672,6 +678,7 @@ class DisputeFactory:
             moment = self._moment(day)
             if moment <= rows[-1].created_at:  # same day: after the event before, never earlier
                 moment = rows[-1].created_at + timedelta(minutes=rng.randint(5, 60))
+                moment = min(moment, max(self.latest, rows[-1].created_at))
             details = {"on": day.isoformat()} if step.stage_changed else {}
             if step.name in ("claim", "assign"):
                 details = {"assignee": assignee.pk, "assignee_name": assignee.get_full_name()}
@@ -707,11 +714,11 @@ class DisputeFactory:
         rng = self.rng
         after = rng.randrange(1, len(rows))
         before = rows[after]
-        moment = before.created_at + timedelta(minutes=rng.randint(5, 240))
+        moment = min(before.created_at + timedelta(minutes=rng.randint(5, 240)), self.latest)
         if after + 1 < len(rows):
             moment = min(moment, rows[after + 1].created_at - timedelta(minutes=1))
-            if moment <= before.created_at:
-                return  # no room between two events of the same minute
+        if moment <= before.created_at:
+            return  # no room between two events of the same minute, or before now
         body = rng.choice(NOTES["nacha" if dispute.network == Network.NACHA else "card"])
         stage, state = before.to_stage, before.to_state
         note = Draft("note", "Note", stage, stage, state, state, author, moment, {}, body)

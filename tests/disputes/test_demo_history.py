@@ -2,11 +2,15 @@
 network and the transaction, notes and missed deadlines to show, one checkpoint at the end."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db.models import F
+from django.utils import timezone
 
+from disputes import demo
 from disputes.choices import Network, TransactionType
 from disputes.demo import CONSUMER_ONLY_NACHA, CORPORATE_ONLY_NACHA, NOT_RECEIVED_CODES
 from disputes.history import checkpoint
@@ -26,6 +30,9 @@ def test_demo_histories_read_true_with_notes_missed_deadlines_and_a_checkpoint()
 
 def histories_read_true():
     assert not CaseEvent.objects.filter(created_at__lt=F("dispute__opened_at")).exists()
+    now = timezone.now()
+    assert not CaseEvent.objects.filter(created_at__gt=now).exists()
+    assert not Dispute.objects.filter(opened_at__gt=now).exists()
     nacha = CaseEvent.objects.filter(dispute__network=Network.NACHA)
     assert not nacha.filter(payload__comment__icontains="issuer").exists()
     assert not nacha.filter(payload__body__icontains="issuer").exists()
@@ -58,3 +65,15 @@ def notes_missed_deadlines_and_a_checkpoint(seeded: str):
     report = verify()
     assert report.breaks == []
     assert report.checkpoint.startswith(latest.name)
+
+
+@pytest.mark.parametrize("hour", [5, 12, 23])  # UTC: just past midnight in New York, noon, evening
+def test_nothing_seeded_is_dated_after_the_seeding_whatever_the_hour(hour):
+    """Disputes drawn for today open earlier than now, and their events follow: seeded just
+    after midnight, no dispute opens in the afternoon still to come."""
+    with time_machine.travel(datetime(2026, 12, 2, hour, 30, tzinfo=UTC), tick=True):
+        demo.seed(disputes=400, seed_value=5, workers=1)
+        now = timezone.now()
+        assert not Dispute.objects.filter(opened_at__gt=now).exists()
+        assert not CaseEvent.objects.filter(created_at__gt=now).exists()
+        assert not CaseEvent.objects.filter(created_at__lt=F("dispute__opened_at")).exists()
