@@ -2,14 +2,16 @@
 
 The incremental refresh computes a dispute's ``Fact`` and every contribution in Python, a few
 thousand disputes at a time (``disputes.reports.facts``); from scratch that is a million
-disputes and as many filings, minutes of Python. Here the same rows are written by four
-statements over whole tables, in the refresh's transaction: the facts from the disputes, the
-filings from the case history, and the daily sums from both.
+disputes and as many filings, minutes of Python. Here the same rows come from three queries
+over whole tables, in the refresh's transaction: the facts from the disputes, the filings from
+the case history, and the daily sums from both (``_replace`` writes them).
 
 Python stays the definition. These statements mirror ``fact_of``, ``fact_contributions``,
 ``filing_contributions`` and ``filings.INSERT_FILINGS`` clause by clause, take their data from
 the same place (``LIVE_COLUMNS``, the Fed calendar's day numbers, ``RETURN_CLASSES``), and a test
 derives a seeded book both ways and compares every row (tests/reports/test_rebuild.py)."""
+
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection
@@ -21,8 +23,8 @@ from .models import ReportCase, ReportDay, ReportFiling
 # Every statement here reads or writes whole tables: the sorts and hashes over every event fit
 # in memory, hashing or merging beats a million lookups by index however few rows the planner
 # expects from a window, and compiling the statements (JIT) costs more than it saves.
-SESSION = ("SET LOCAL work_mem = '1GB'", "SET LOCAL maintenance_work_mem = '1GB'",
-           "SET LOCAL enable_nestloop = off", "SET LOCAL jit = off")  # fmt: skip
+PLANNER = {"work_mem": "1GB", "maintenance_work_mem": "1GB", "enable_nestloop": "off",
+           "jit": "off"}  # fmt: skip
 FACT_COLUMNS = ("dispute_id", *Fact._fields[1:])
 FILING_COLUMNS = ("event_id", "dispute_id", "network", "client_id", "answered_stage", "filed_stage",
                   "stage_started_on", "filed_on", "internal_due", "network_due")  # fmt: skip
@@ -165,18 +167,34 @@ def derive(*, upto: int) -> tuple[int, int, int]:
         span=SPAN.format(start="stage_started_on", end="filed_on"),
     )
     with connection.cursor() as cursor:
-        for statement in SESSION:
-            cursor.execute(statement)
+        settings_for_load = dict(PLANNER)
         if _is_superuser(cursor):
-            # Every row written references a dispute or an event read by the same statement,
-            # and neither is ever deleted (the history is append-only and protects its
-            # dispute): the foreign-key checks at commit, three million lookups, prove nothing.
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        facts = _replace(cursor, ReportCase, FACT_COLUMNS, ("dispute_id",),
-                         FACTS.format(live=live), params)  # fmt: skip
-        filings = _replace(cursor, ReportFiling, FILING_COLUMNS, ("event_id",), ALL_FILINGS, params)
-        days = _replace(cursor, ReportDay, KEY + VALUES, KEY, sums, params)
+            # Every row written references a dispute or an event read in this transaction, and
+            # neither is ever deleted (the history is append-only and protects its dispute):
+            # the foreign-key checks at commit, three million lookups, would prove nothing.
+            settings_for_load["session_replication_role"] = "replica"
+        with _set_local(cursor, settings_for_load):
+            facts = _replace(cursor, ReportCase, FACT_COLUMNS, ("dispute_id",),
+                             FACTS.format(live=live), params)  # fmt: skip
+            filings = _replace(
+                cursor, ReportFiling, FILING_COLUMNS, ("event_id",), ALL_FILINGS, params
+            )
+            days = _replace(cursor, ReportDay, KEY + VALUES, KEY, sums, params)
         return facts, filings, days
+
+
+@contextmanager
+def _set_local(cursor, values: dict):
+    """Settings for the block, then back to what they were: a refresh run inside a longer
+    transaction leaves it as it found it (foreign keys and triggers checked again)."""
+    names = list(values)
+    cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", names)
+    before = cursor.fetchone()
+    for name in names:
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, values[name]])
+    yield
+    for name, value in zip(names, before, strict=True):
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def _replace(cursor, model, columns, key, select: str, params) -> int:
@@ -194,19 +212,29 @@ def _replace(cursor, model, columns, key, select: str, params) -> int:
         for definition in indexes:
             cursor.execute(definition)
         return written
-    keys, same = ", ".join(key), " AND ".join(f"t.{k} = r.{k}" for k in key)
+    values = [name for name in columns if name not in key]
     cursor.execute(f"CREATE TEMP TABLE report_rows ({names}) AS {select}", params)
     written = cursor.rowcount
+    # The keys whose row is missing on either side or differs, found by one join.
     cursor.execute(
-        f"DELETE FROM {table} WHERE ({keys}) IN (SELECT {keys} FROM "
-        f"(SELECT {names} FROM {table} EXCEPT ALL SELECT {names} FROM report_rows) stale)"
+        f"CREATE TEMP TABLE report_stale AS SELECT "
+        f"{', '.join(f'coalesce(r.{k}, t.{k}) AS {k}' for k in key)} "
+        f"FROM {table} t FULL JOIN report_rows r ON {_same(key, 't', 'r')} "
+        f"WHERE t.{key[0]} IS NULL OR r.{key[0]} IS NULL OR "
+        f"({', '.join(f'r.{v}' for v in values)}) IS DISTINCT FROM "
+        f"({', '.join(f't.{v}' for v in values)})"
     )
+    cursor.execute(f"DELETE FROM {table} t USING report_stale s WHERE {_same(key, 't', 's')}")
     cursor.execute(
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM report_rows r "
-        f"WHERE NOT EXISTS (SELECT FROM {table} t WHERE {same})"
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(f'r.{c}' for c in columns)} "
+        f"FROM report_rows r JOIN report_stale s ON {_same(key, 'r', 's')}"
     )
-    cursor.execute("DROP TABLE report_rows")
+    cursor.execute("DROP TABLE report_rows, report_stale")
     return written
+
+
+def _same(key, one: str, other: str) -> str:
+    return " AND ".join(f"{one}.{k} = {other}.{k}" for k in key)
 
 
 def _is_superuser(cursor) -> bool:

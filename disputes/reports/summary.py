@@ -24,8 +24,10 @@ write path: no trigger, no extra write per act.
   disputes with an event after W, replaces the contributions of their stored facts by those of
   their facts computed now, and adds the filings not derived yet. A page therefore counts every
   event committed before it reads, whether the refresh ran a second or a day ago.
-* ``refresh(full=True)`` (``refresh_reports --full``) empties the summaries and derives them
-  again from every dispute: after a bulk load that bypassed the services, or to check.
+* ``refresh(full=True)`` (``refresh_reports --full``) derives the summaries again from every
+  dispute, as from watermark 0: after a bulk load that bypassed the services, or to check. On
+  PostgreSQL that derivation is done in SQL (``rebuild``), which rewrites only the rows that
+  differ; elsewhere the summaries are emptied and derived in Python.
 
 A single client's figures are summed from that client's stored facts and filings by the same
 ``contributions`` (``disputes.reports.facts``), then corrected the same way."""

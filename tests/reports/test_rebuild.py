@@ -6,6 +6,7 @@ and over summaries gone wrong."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from disputes import demo
 from disputes.models import business_today
@@ -89,3 +90,19 @@ def test_an_incremental_refresh_after_the_sql_one_moves_the_sums_exactly(
     monkeypatch.setattr(summary, "IN_SQL_FROM_SCRATCH", False)
     summary.refresh(full=True)
     assert _rows() == incremental
+
+
+def test_a_refresh_inside_a_longer_transaction_leaves_its_settings_as_they_were():
+    """The derivation skips foreign-key checks and plans for whole tables; the transaction
+    around it (a test's, or a caller's) checks and plans as before once it is done."""
+    open_dispute()
+    names = ["session_replication_role", "work_mem", "enable_nestloop", "jit"]
+    with connection.cursor() as cursor:
+        settings_now = _settings(cursor, names)
+        assert summary.refresh(full=True).disputes == 1
+        assert _settings(cursor, names) == settings_now
+
+
+def _settings(cursor, names):
+    cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", names)
+    return cursor.fetchone()
