@@ -6,12 +6,14 @@ produced by running the real state machines on an in-memory dispute, once per di
 audit rows are hash-chained exactly as the service writes them.
 """
 
-import json
 import multiprocessing
 import random
+import threading
+from bisect import bisect
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,7 +25,7 @@ from django.utils.text import slugify
 
 from calendar_rules import calendars, rules
 
-from . import history
+from . import history, states
 from .choices import (
     Network,
     Outcome,
@@ -35,7 +37,7 @@ from .choices import (
     WorkState,
 )
 from .confirmed_rules.selectors import ConfirmationIndex
-from .deadlines import apply_deadline
+from .deadlines import RECOMPUTE_FIELDS, apply_deadline
 from .models import (
     AchCompany,
     CaseEvent,
@@ -151,6 +153,31 @@ NACHA_CODES = {
     "R23": 1,
 }
 NO_CONFIRMATIONS = ConfirmationIndex()
+
+
+class Weights:
+    """A population with its cumulative weights, computed once: ``DisputeFactory._weighted``
+    draws from it exactly as ``random.choices(population, weights)[0]`` would."""
+
+    def __init__(self, weights: dict):
+        self.population = list(weights)
+        self.cumulative, total = [], 0
+        for weight in weights.values():
+            total += weight
+            self.cumulative.append(total)
+        self.total = total + 0.0  # as random.choices converts it
+        self.hi = len(self.population) - 1
+
+
+ACH_LAGS = (1, 2, 2, 2, 4)  # banking days from the debit's settlement to its return
+NETWORK_WEIGHTS = Weights({Network.VISA: 45, Network.MASTERCARD: 30, Network.NACHA: 25})
+# at an entry stage nothing of ours is pending: no win to record there
+ENTRY_OUTCOMES = Weights(
+    {Outcome.ACCEPTED: 50, Outcome.LOST: 10, Outcome.WITHDRAWN: 25, Outcome.EXPIRED: 15}
+)
+LATER_OUTCOMES = Weights(
+    {Outcome.WON: 55, Outcome.LOST: 30, Outcome.ACCEPTED: 10, Outcome.WITHDRAWN: 5}
+)
 WSUD_CODES = {c.code for c in rules.reason_codes("nacha") if c.wsud_required}
 # Returns with the 60-calendar-day (extended) window, as the rule table has them.
 EXTENDED_NACHA = {
@@ -320,10 +347,26 @@ def _shift(txn, dispute, rows, delta):
 
 
 class ScenarioBook:
-    """Runs the real state machines once per scenario and remembers the steps they took."""
+    """Runs the real state machines once per scenario and remembers the steps they took, and
+    the deadline engine once per window and anchor date and remembers the dates it gave."""
 
     def __init__(self):
         self._cache = {}
+        self._deadlines = {}
+
+    def apply_deadline(self, row) -> None:
+        """``apply_deadline(row, NO_CONFIRMATIONS)``, remembered: without confirmations its
+        answer depends only on the window running (network, flow, stage, code) and the date
+        that window counts from."""
+        clock = states.clock_for(row.network, row.flow, row.stage)
+        anchor = getattr(row, clock.anchor) if clock else None
+        key = (row.network, row.flow, row.stage, row.reason_code, anchor)
+        values = self._deadlines.get(key)
+        if values is None:
+            apply_deadline(row, NO_CONFIRMATIONS)
+            self._deadlines[key] = {name: getattr(row, name) for name in RECOMPUTE_FIELDS}
+        else:
+            row.__dict__.update(values)
 
     def steps(self, network, code, entry_stage, names, assigned) -> tuple[Step, ...]:
         flow = flow_of(network, code)
@@ -480,30 +523,44 @@ class DisputeFactory:
         # Nothing is dated after the seeding itself: seeded shortly after midnight, today's
         # disputes would otherwise open later in the day than the reminders sent about them.
         self.latest = timezone.now() - timedelta(minutes=1)
+        # randint, randrange and choice all draw with this: called directly, the same numbers
+        # come out of the stream without their argument checks (a few million draws a run).
+        self._below = rng._randbelow
         self.fingerprints = {c.pk: [self._hex(16) for _ in range(40)] for c in clients}
         self.ach_ids = ach_ids
         self.weights = {
-            k: (list(v), list(v.values()))
-            for k, v in {
-                "visa": VISA_CODES,
-                "visa_direct": VISA_DIRECT_CODES,
-                "mc": MC_CODES,
-                "mc_move": MC_MOVE_CODES,
-                "nacha": NACHA_CODES,
-            }.items()
+            "visa": Weights(VISA_CODES),
+            "visa_direct": Weights(VISA_DIRECT_CODES),
+            "mc": Weights(MC_CODES),
+            "mc_move": Weights(MC_MOVE_CODES),
+            "nacha": Weights(NACHA_CODES),
         }
+        self._day_starts = {}
+        self.secret = history.chain.key()
 
     def _hex(self, n):
         return f"{self.rng.getrandbits(n * 8):0{n * 2}x}"
 
+    def _randint(self, low, high):
+        """``rng.randint(low, high)``: the same draw."""
+        return low + self._below(high - low + 1)
+
+    def _choice(self, seq):
+        """``rng.choice(seq)`` of a non-empty sequence: the same draw."""
+        return seq[self._below(len(seq))]
+
+    def _weighted(self, weights: Weights):
+        """``rng.choices(population, weights)[0]``: the same draw."""
+        at = self.rng.random() * weights.total
+        return weights.population[bisect(weights.cumulative, at, 0, weights.hi)]
+
     def _code(self, key):
-        codes, weights = self.weights[key]
-        return self.rng.choices(codes, weights)[0]
+        return self._weighted(self.weights[key])
 
     def draw(self, dispute_id, txn_id):
         rng = self.rng
-        network = rng.choices([Network.VISA, Network.MASTERCARD, Network.NACHA], [45, 30, 25])[0]
-        client = rng.choice(self.clients)
+        network = self._weighted(NETWORK_WEIGHTS)
+        client = self._choice(self.clients)
         age = min(int(rng.expovariate(1 / 55)), 400)  # days since the dispute reached us
         received_on = self.today - timedelta(days=age)
         amount = Decimal(str(round(min(rng.lognormvariate(4.3, 1.2), 48000) + 1, 2)))
@@ -532,18 +589,18 @@ class DisputeFactory:
             opened_at=self._moment(received_on),
         )
         if network == Network.VISA and code in ("13.1", "13.3") and rng.random() < 0.3:
-            dispute.alt_anchor_date = txn.settlement_date + timedelta(days=rng.randint(5, 40))
+            dispute.alt_anchor_date = txn.settlement_date + timedelta(days=self._randint(5, 40))
         rows = self._history(dispute, code, stage)
         if dispute.state != WorkState.CLOSED and rng.random() < 0.92:
             # A working team keeps up: most open cases saw their last event in the past week
             # or so. The rest stay where they fell, a realistic overdue backlog.
             last = max(row.created_at for row in rows)
-            lag = (self.today - last.astimezone(self.tz).date()).days - rng.randint(0, 6)
+            lag = (self.today - last.astimezone(self.tz).date()).days - self._randint(0, 6)
             if last + timedelta(days=lag) > self.latest:
                 lag -= 1  # today, but later in the day than now: the day before
             if lag > 0:
                 _shift(txn, dispute, rows, timedelta(days=lag))
-        apply_deadline(dispute, NO_CONFIRMATIONS)  # demo data starts with none
+        self.book.apply_deadline(dispute)  # demo data starts with no confirmations
         return txn, dispute, self._events(dispute, rows)
 
     def _card(self, network, client, txn_id, received_on, amount):
@@ -565,7 +622,7 @@ class DisputeFactory:
                 or (code not in NOT_RECEIVED_CODES and rng.random() < 0.5)
                 else TransactionType.PULL_AFT
             )
-        processed = received_on - timedelta(days=rng.randint(2, 70))
+        processed = received_on - timedelta(days=self._randint(2, 70))
         txn = Row(
             Transaction,
             id=txn_id,
@@ -573,8 +630,8 @@ class DisputeFactory:
             rail=rail,
             transaction_type=txn_type,
             reference_kind=ReferenceKind.ARN,
-            network_reference=f"7{rng.randrange(10**22):022d}",
-            account_last4=f"{rng.randrange(10**4):04d}",
+            network_reference=f"7{self._below(10**22):022d}",
+            account_last4=f"{self._below(10**4):04d}",
             account_fingerprint=self._fingerprint(client),
             amount=amount,
             currency="USD",
@@ -585,16 +642,16 @@ class DisputeFactory:
         )
         stage = Stage.DISPUTE if is_visa else Stage.CHARGEBACK
         # The network's processing date of the dispute: a day or two before it reached us.
-        return txn, code, stage, received_on - timedelta(days=rng.randint(0, 2))
+        return txn, code, stage, received_on - timedelta(days=self._randint(0, 2))
 
     def _ach(self, client, txn_id, received_on, amount):
         rng = self.rng
         code = self._code("nacha")
         settled_return = received_on
         if code in EXTENDED_NACHA:
-            original = settled_return - timedelta(days=rng.randint(5, 58))
+            original = settled_return - timedelta(days=self._randint(5, 58))
         else:
-            original = calendars.FED.add_banking_days(settled_return, -rng.choice([1, 2, 2, 2, 4]))
+            original = calendars.FED.add_banking_days(settled_return, -self._choice(ACH_LAGS))
         sec = self._sec_code(code)
         txn = Row(
             Transaction,
@@ -604,8 +661,8 @@ class DisputeFactory:
             transaction_type=TransactionType.ACH_DEBIT,
             sec_code=sec,
             reference_kind=ReferenceKind.TRACE_NUMBER,
-            network_reference=f"{rng.randrange(10**8):08d}{rng.randrange(10**7):07d}",
-            account_last4=f"{rng.randrange(10**4):04d}",
+            network_reference=f"{self._below(10**8):08d}{self._below(10**7):07d}",
+            account_last4=f"{self._below(10**4):04d}",
             account_fingerprint=self._fingerprint(client),
             ach_company_id=self.ach_ids.get(client.pk, ""),
             amount=amount,
@@ -625,7 +682,7 @@ class DisputeFactory:
     def _fingerprint(self, client):
         # One cardholder in twenty disputes more than once with the same client.
         if self.rng.random() < 0.05:
-            return self.rng.choice(self.fingerprints[client.pk])
+            return self._choice(self.fingerprints[client.pk])
         return self._hex(16)
 
     @staticmethod
@@ -634,9 +691,15 @@ class DisputeFactory:
         return f"{prefix}{26_000_000_000 + dispute_id}"
 
     def _moment(self, day):
-        seconds = self.rng.randint(8 * 3600, 18 * 3600)
-        local = datetime.combine(day, time()) + timedelta(seconds=seconds)
-        return min(local.replace(tzinfo=self.tz).astimezone(UTC), self.latest)
+        """A moment of the working day (8:00 to 18:00 local), in UTC, never after the seeding."""
+        seconds = self._randint(8 * 3600, 18 * 3600)
+        start = self._day_starts.get(day)
+        if start is None:
+            start = self._day_starts[day] = _working_day_start(day, self.tz)
+        if start is _ZONE_CHANGES:
+            local = datetime.combine(day, time()) + timedelta(seconds=seconds)
+            return min(local.replace(tzinfo=self.tz).astimezone(UTC), self.latest)
+        return min(start + timedelta(seconds=seconds), self.latest)
 
     # --- history ---------------------------------------------------------------------------
 
@@ -645,7 +708,7 @@ class DisputeFactory:
         rng = self.rng
         names, assigned = self._scenario(dispute, code, entry_stage)
         steps = self.book.steps(dispute.network, code, entry_stage, names, assigned)
-        assignee = rng.choice(self.agents) if assigned else None
+        assignee = self._choice(self.agents) if assigned else None
         day, rows = dispute.received_on, []
         rows.append(
             self._row(
@@ -665,10 +728,12 @@ class DisputeFactory:
         # Spread the steps over the dispute's age, so an old case reaches its ending.
         widest = max(1, min(12, (self.today - day).days // (len(steps) + 1)))
         for index, step in enumerate(steps, start=2):
-            gap = rng.randint(1, widest) if step.stage_changed else rng.randint(0, min(2, widest))
+            gap = (
+                self._randint(1, widest) if step.stage_changed else self._randint(0, min(2, widest))
+            )
             if step.to_stage == Stage.CLOSED and day < self.today:
                 # decisions arrive any day up to today: every recent week has its closings
-                gap = rng.randint(1, (self.today - day).days)
+                gap = self._randint(1, (self.today - day).days)
             day = day + timedelta(days=gap)
             if day > self.today:
                 break
@@ -677,7 +742,7 @@ class DisputeFactory:
                 actor = assignee
             moment = self._moment(day)
             if moment <= rows[-1].created_at:  # same day: after the event before, never earlier
-                moment = rows[-1].created_at + timedelta(minutes=rng.randint(5, 60))
+                moment = rows[-1].created_at + timedelta(minutes=self._randint(5, 60))
                 moment = min(moment, max(self.latest, rows[-1].created_at))
             details = {"on": day.isoformat()} if step.stage_changed else {}
             if step.name in ("claim", "assign"):
@@ -707,19 +772,18 @@ class DisputeFactory:
         comments = (NACHA_COMMENTS if network == Network.NACHA else CARD_COMMENTS).get(act)
         if not comments or self.rng.random() >= COMMENT_RATE:
             return ""
-        return self.rng.choice(comments)
+        return self._choice(comments)
 
     def _add_note(self, dispute, rows, author) -> None:
         """A note from the person working the dispute, some time after they took it."""
-        rng = self.rng
-        after = rng.randrange(1, len(rows))
+        after = 1 + self._below(len(rows) - 1)  # rng.randrange(1, len(rows))
         before = rows[after]
-        moment = min(before.created_at + timedelta(minutes=rng.randint(5, 240)), self.latest)
+        moment = min(before.created_at + timedelta(minutes=self._randint(5, 240)), self.latest)
         if after + 1 < len(rows):
             moment = min(moment, rows[after + 1].created_at - timedelta(minutes=1))
         if moment <= before.created_at:
             return  # no room between two events of the same minute, or before now
-        body = rng.choice(NOTES["nacha" if dispute.network == Network.NACHA else "card"])
+        body = self._choice(NOTES["nacha" if dispute.network == Network.NACHA else "card"])
         stage, state = before.to_stage, before.to_state
         note = Draft("note", "Note", stage, stage, state, state, author, moment, {}, body)
         rows.insert(after + 1, note)
@@ -754,7 +818,7 @@ class DisputeFactory:
         true, so a mismatched return only arrives through an import, flagged for review."""
         fits = rules.reason_code("nacha", code).entry_sec_codes
         choices = [c for c in ("PPD", "PPD", "WEB", "TEL", "CCD") if not fits or c in fits]
-        return self.rng.choice(choices or [c for c in fits if c in SecCode.values] or ["PPD"])
+        return self._choice(choices or [c for c in fits if c in SecCode.values] or ["PPD"])
 
     def _network_path(self, network, code, entry_stage):
         if entry_stage == Stage.AUTHORIZATION_PROOF_REQUESTED:
@@ -766,16 +830,9 @@ class DisputeFactory:
         return NETWORK_STEPS[(network, flow_of(network, code))]
 
     def _outcome(self, taken):
-        rng = self.rng
         if not taken or taken[-1] == "nacha_receive_return":
-            # at an entry stage nothing of ours is pending: no win to record there
-            return rng.choices(
-                [Outcome.ACCEPTED, Outcome.LOST, Outcome.WITHDRAWN, Outcome.EXPIRED],
-                [50, 10, 25, 15],
-            )[0]
-        return rng.choices(
-            [Outcome.WON, Outcome.LOST, Outcome.ACCEPTED, Outcome.WITHDRAWN], [55, 30, 10, 5]
-        )[0]
+            return self._weighted(ENTRY_OUTCOMES)
+        return self._weighted(LATER_OUTCOMES)
 
     def _apply(self, dispute, step, day, moment, assignee):
         """Copy a step's effects onto the row being built (the machine ran on a probe)."""
@@ -828,33 +885,46 @@ class DisputeFactory:
             comment,
         )  # fmt: skip
 
-    def _events(self, dispute, drafts) -> list:
-        """The drawn steps as case-history events: each with the snapshot of the dispute it
-        left (deadlines recomputed at each stage change, as the services do), built and
-        linked by the history's own code."""
-        probe = Row(Dispute, **{k: v for k, v in dispute.__dict__.items() if k != "version"})
-        probe.pk = dispute.id
+    def _events(self, dispute, drafts) -> list[dict]:
+        """The drawn steps as case-history events (column values by attname): each with the
+        snapshot of the dispute it left (deadlines recomputed at each stage change, as the
+        services do), the same rows as ``history.event_row`` builds, in the canonical form
+        ``chain.link_canonical`` links (the time as its UTC ISO text, which COPY reads)."""
+        probe = Row.__new__(Row)
+        probe.__dict__.update(dispute.__dict__)
+        apply = self.book.apply_deadline
         events = []
-        version = 0
+        version, last = 0, len(drafts)
+        feed = FEEDS[dispute.network]
         for seq, draft in enumerate(drafts, start=1):
-            _replay(probe, draft, dispute)
+            _replay(probe, draft, dispute, apply)
             version += draft.name != "note"  # a note does not change the dispute
-            probe.version = version
-            if seq == len(drafts):
-                probe.__dict__.update({f: getattr(dispute, f) for f in history.SNAPSHOT_FIELDS})
+            # the last event leaves the dispute as it is
+            left, left_version = (dispute, dispute.version) if seq == last else (probe, version)
             kind, payload = _event_payload(draft)
-            row = history.event_row(
-                dispute=probe,
-                seq=seq,
-                kind=kind,
-                actor=draft.actor,
-                system_actor="" if draft.actor else FEEDS[dispute.network],
-                payload=payload,
-                at=draft.created_at,
+            actor = draft.actor
+            events.append(
+                {  # in chain.CANONICAL_ORDER
+                    "actor_id": None if actor is None else actor.pk,
+                    "assignee_id": left.assignee_id,
+                    "client_evidence_due": left.client_evidence_due,
+                    "created_at": draft.created_at.astimezone(UTC).isoformat(),
+                    "deadline_rule": left.deadline_rule,
+                    "dispute_id": dispute.id,
+                    "internal_due": left.internal_due,
+                    "kind": kind,
+                    "network_due": left.network_due,
+                    "outcome": left.outcome,
+                    "payload": payload,
+                    "seq": seq,
+                    "stage": left.stage,
+                    "state": left.state,
+                    "system_actor": "" if actor else feed,
+                    "version": left_version,
+                }
             )
-            events.append(row)
-        history.chain.link(events)
-        return [Row(CaseEvent, **row) for row in events]
+        history.chain.link_canonical(events, "", self.secret)
+        return events
 
 
 FEEDS = {
@@ -864,7 +934,7 @@ FEEDS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
     name: str
     label: str
@@ -878,7 +948,7 @@ class Draft:
     comment: str
 
 
-def _replay(probe, draft, dispute) -> None:
+def _replay(probe, draft, dispute, apply) -> None:
     """Move the probe to where ``draft`` left the dispute."""
     probe.__dict__["stage"], probe.__dict__["state"] = draft.to_stage, draft.to_state
     if draft.name in ("claim", "assign"):
@@ -895,7 +965,7 @@ def _replay(probe, draft, dispute) -> None:
     if draft.to_stage == Stage.CLOSED:
         probe.outcome = dispute.outcome
     if draft.name == "open" or draft.from_stage != draft.to_stage:
-        apply_deadline(probe, NO_CONFIRMATIONS)
+        apply(probe)  # ScenarioBook.apply_deadline
 
 
 def _event_payload(draft) -> tuple[str, dict]:
@@ -916,6 +986,19 @@ def _event_payload(draft) -> tuple[str, dict]:
     if draft.details:
         payload["params"] = draft.details
     return "transition", payload
+
+
+_ZONE_CHANGES = object()  # a day whose working hours straddle a change of UTC offset
+
+
+def _working_day_start(day, tz):
+    """Local midnight of ``day`` in UTC, at the offset its working hours (8:00 to 18:00) keep,
+    or ``_ZONE_CHANGES`` if the offset changes within them (never, for zones that change at
+    night)."""
+    offset = datetime.combine(day, time(8), tz).utcoffset()
+    if datetime.combine(day, time(18), tz).utcoffset() != offset:
+        return _ZONE_CHANGES
+    return datetime.combine(day, time(), UTC) - offset
 
 
 _CHUNK_CONTEXT: dict = {}
@@ -1017,17 +1100,18 @@ class BulkWriter:
         return last_d + 1, last_t + 1
 
     def write(self, txns, disputes, rows):
+        """Transactions and disputes as ``Row``s, events as mappings of their attnames."""
+        events = [
+            CaseEvent(**{k: v for k, v in row.items() if k != "payload_json"}) for row in rows
+        ]
         with transaction.atomic():
-            for model, objects in (
-                (Transaction, txns),
-                (Dispute, disputes),
-                (CaseEvent, rows),
-            ):
+            for model, objects in ((Transaction, txns), (Dispute, disputes)):
                 fields = model._meta.concrete_fields
                 instances = [
                     model(**{f.attname: getattr(o, f.attname) for f in fields}) for o in objects
                 ]
                 model.objects.bulk_create(instances, batch_size=500)
+            CaseEvent.objects.bulk_create(events, batch_size=500)
 
     def start(self, disputes: int):
         pass
@@ -1051,6 +1135,22 @@ class CopyWriter(BulkWriter):
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             self.bulk_load_mode = bool(cursor.fetchone()[0])
         self.dropped: list[str] = []
+        self.copies = []  # (COPY statement, the function that gives one row's values)
+        for model in self.models:
+            names = [
+                f.attname
+                for f in model._meta.concrete_fields
+                if not (model is CaseEvent and f.attname == "id")
+            ]
+            columns = ", ".join(
+                connection.ops.quote_name(model._meta.get_field(n).column) for n in names
+            )
+            sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+            if model is CaseEvent:  # a mapping; the payload as the JSON text its hash covered
+                values = itemgetter(*("payload_json" if n == "payload" else n for n in names))
+            else:
+                values = attrgetter(*names)
+            self.copies.append((sql, values))
 
     def start(self, disputes: int):
         """Before a large load into empty tables: drop their indexes that back no constraint
@@ -1060,16 +1160,16 @@ class CopyWriter(BulkWriter):
         tables = [model._meta.db_table for model in self.models]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), t.relname "
                 "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
                 "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid "
                 "WHERE t.relname = ANY(%s) AND c.oid IS NULL",
                 [tables],
             )
             found = cursor.fetchall()
-            for name, _definition in found:
+            for name, _definition, _table in found:
                 cursor.execute(f"DROP INDEX {name}")
-        self.dropped = [definition for _name, definition in found]
+        self.dropped = [(table, definition) for _name, definition, table in found]
 
     def write(self, txns, disputes, rows):
         with transaction.atomic(), connection.cursor() as cursor:
@@ -1077,24 +1177,11 @@ class CopyWriter(BulkWriter):
                 # The rows reference ids this seeder just wrote or read, so the per-row
                 # foreign-key triggers only cost time; a superuser may skip them for the load.
                 cursor.execute("SET LOCAL session_replication_role = replica")
-            for model, objects in zip(self.models, (txns, disputes, rows), strict=True):
-                fields = [
-                    f
-                    for f in model._meta.concrete_fields
-                    if not (model is CaseEvent and f.attname == "id")
-                ]
-                columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-                sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
-                encode = [(f.attname, f.get_internal_type() == "JSONField") for f in fields]
+            for (sql, values), objects in zip(self.copies, (txns, disputes, rows), strict=True):
                 with cursor.cursor.copy(sql) as copy:
+                    write = copy.write_row
                     for obj in objects:
-                        values = obj.__dict__
-                        copy.write_row(
-                            [
-                                json.dumps(values[a]) if is_json else values[a]
-                                for a, is_json in encode
-                            ]
-                        )
+                        write(values(obj))
 
     def finish(self):
         with connection.cursor() as cursor:
@@ -1105,12 +1192,55 @@ class CopyWriter(BulkWriter):
                     f"COALESCE((SELECT MAX(id) FROM {table}), 1))",
                     [table],
                 )
-            for definition in self.dropped:
-                cursor.execute(definition)
-            self.dropped = []
-            # Statistics for the planner and the visibility map for index-only scans (the
-            # queue's counts): what autovacuum would do, only later. VACUUM cannot run inside
-            # a transaction (a test's): ANALYZE alone there.
-            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-            for model in self.models:
-                cursor.execute(f"{command} {model._meta.db_table}")
+        # Statistics for the planner and the visibility map for index-only scans (the queue's
+        # counts): what autovacuum would do, only later. VACUUM cannot run inside a
+        # transaction (a test's): ANALYZE alone there, all on this connection.
+        # The history's indexes first (the largest), so its VACUUM starts early.
+        events = CaseEvent._meta.db_table
+        history_first = sorted(self.dropped, key=lambda dropped: dropped[0] != events)
+        tables = sorted((m._meta.db_table for m in self.models), key=lambda t: t != events)
+        self.dropped = []
+        if connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                for _table, definition in history_first:
+                    cursor.execute(definition)
+                for table in tables:
+                    cursor.execute(f"ANALYZE {table}")
+            return
+        _on_two_connections(
+            [definition for table, definition in history_first if table == events]
+            + [f"VACUUM (ANALYZE) {events}"]
+            + [definition for table, definition in history_first if table != events]
+            + [f"VACUUM (ANALYZE) {table}" for table in tables[1:]]
+        )
+
+
+def _on_two_connections(statements: list[str]) -> None:
+    """Run the statements on two connections at once, each taking the next in order (two
+    index builds use both cores where one would use one). A VACUUM that comes to a table
+    whose index is still being built waits for it."""
+    pending = list(reversed(statements))
+    failures = []
+
+    def work():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '256MB'")  # fewer sort passes
+                while not failures:
+                    try:
+                        statement = pending.pop()  # atomic: no statement runs twice
+                    except IndexError:
+                        return
+                    cursor.execute(statement)
+        except Exception as exc:  # raised below, in the caller's thread
+            failures.append(exc)
+        finally:
+            connection.close()  # each thread has its own
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

@@ -3,8 +3,11 @@
 Writers:
 * ``record_event(dispute=…, kind=…, actor=…, payload=…)`` appends one event to a dispute whose
   row the caller has locked and saved (``disputes.services`` does both for every act).
-* Bulk writers (demo seeding, the deadline recompute, imports) build rows with ``event_row``
-  and link them with ``chain.link``: the same content and the same hash as ``record_event``.
+* Bulk writers (demo seeding, the deadline recompute, imports, the missed-deadline sweep)
+  build rows with ``event_row`` and link them with ``chain.link``: the same content and the
+  same hash as ``record_event``. ``heads`` reads many chains' heads at once and
+  ``append_linked`` inserts linked rows with their subscribers, for writers that hold the
+  disputes' row locks.
 
 Kinds are registered once (``register_kind``) with the label a person reads and, optionally, a
 function that says how the event reads on the timeline; a new kind plugs in without touching
@@ -135,6 +138,36 @@ def head(dispute_id: int) -> tuple[int, str]:
         .first()
     )
     return last or (0, "")
+
+
+def heads(dispute_ids) -> dict[int, tuple[int, str]]:
+    """``head`` of several disputes in one query; a dispute with no history is left out."""
+    from .models import CaseEvent
+
+    rows = (
+        CaseEvent.objects.filter(dispute_id__in=list(dispute_ids))
+        .order_by("dispute_id", "-seq")
+        .distinct("dispute_id")
+        .values_list("dispute_id", "seq", "row_hash")
+    )
+    return {dispute_id: (seq, row_hash) for dispute_id, seq, row_hash in rows}
+
+
+def append_linked(rows: list[dict]) -> list:
+    """Insert rows built by ``event_row`` and linked by ``chain.link`` (one query), and schedule
+    each kind's subscribers after commit, as ``record_event`` does; returns the events.
+
+    The caller runs inside ``transaction.atomic`` holding the row locks of the rows' disputes,
+    and linked each dispute's rows onto its head read under that lock."""
+    from .models import CaseEvent
+
+    if not connection.in_atomic_block:
+        raise RuntimeError("append_linked must run inside the acts' transaction.")
+    events = CaseEvent.objects.bulk_create([CaseEvent(**row) for row in rows])
+    for event in events:
+        for subscriber in KINDS[event.kind].subscribers:
+            transaction.on_commit(partial(subscriber, event), robust=True)
+    return events
 
 
 def record_event(*, dispute, kind: str, actor=None, system_actor="", payload=None, at=None):

@@ -2,6 +2,7 @@
 in the case history and the missed-deadline table, and stays visible after the stage moves on."""
 
 import io
+import threading
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from calendar_rules import nacha
 from disputes.choices import Network, Outcome, Stage
@@ -130,3 +133,73 @@ def test_a_sweep_that_read_a_dispute_before_it_was_filed_records_nothing(agent):
     )
     assert not record_missed_deadline(dispute_id=dispute.pk, today=after.date(), now=after)
     assert Dispute.objects.get(pk=dispute.pk).missed_deadlines.count() == 0
+
+
+def test_the_sweep_records_in_batches_each_dispute_once_on_its_own_chain(agent):
+    """Batches of two over five disputes (one with a longer history): each event goes on its
+    own dispute's chain, numbered after its last event, with its missed-deadline row."""
+    disputes = [late_nacha_return() for _ in range(5)]
+    act(dispute_id=disputes[2].pk, name="claim", actor=agent, assignee=agent)
+    assert record_missed_deadlines(batch=2) == 5
+    assert record_missed_deadlines(batch=2) == 0
+    for dispute in disputes:
+        (event,) = missed_events(dispute)
+        assert event.seq == CaseEvent.objects.filter(dispute=dispute).count()
+        missed = MissedDeadline.objects.get(dispute=dispute)
+        assert (missed.event_seq, missed.network_due) == (event.seq, dispute.network_due)
+    assert missed_events(disputes[2])[0].seq == 3  # opened, claimed, missed
+    assert verify().breaks == []
+
+
+def test_a_dispute_closed_after_the_sweep_read_it_is_left_alone_in_its_batch(lead):
+    """The sweep re-checks each dispute of a batch under the batch's row locks."""
+    from disputes.missed.services import business_date, candidates, record_missed_batch
+
+    late, closed = late_nacha_return(), late_nacha_return()
+    now = timezone.now()
+    ids = candidates(business_date(now))
+    assert ids == [late.pk, closed.pk]
+    act(dispute_id=closed.pk, name="accept_liability", actor=lead, on=business_today())
+    assert record_missed_batch(dispute_ids=ids, today=business_date(now), now=now) == 1
+    assert len(missed_events(late)) == 1
+    assert missed_events(closed) == []
+    assert not MissedDeadline.objects.filter(dispute=closed).exists()
+
+
+def test_a_batch_read_before_another_sweep_recorded_it_records_nothing_twice():
+    """Two sweeps read the same candidates; the one that locks second finds them recorded."""
+    from disputes.missed.services import business_date, candidates, record_missed_batch
+
+    disputes = [late_nacha_return() for _ in range(3)]
+    now = timezone.now()
+    ids = candidates(business_date(now))
+    assert record_missed_batch(dispute_ids=ids, today=business_date(now), now=now) == 3
+    assert record_missed_batch(dispute_ids=ids, today=business_date(now), now=now) == 0
+    assert all(len(missed_events(d)) == 1 for d in disputes)
+    assert MissedDeadline.objects.count() == 3
+    assert verify().breaks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_record_each_missed_deadline_once():
+    """Two sweeps on two connections over the same disputes, in batches that overlap."""
+    disputes = [late_nacha_return() for _ in range(12)]
+    barrier = threading.Barrier(2)
+    recorded = []
+
+    def sweep(batch):
+        try:
+            barrier.wait(timeout=10)
+            recorded.append(record_missed_deadlines(batch=batch))
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=sweep, args=(n,)) for n in (3, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(recorded) == 12 and len(recorded) == 2
+    assert all(len(missed_events(d)) == 1 for d in disputes)
+    assert MissedDeadline.objects.count() == 12
+    assert verify().breaks == []
