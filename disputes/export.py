@@ -32,7 +32,7 @@ from calendar_rules import calendars, rules
 from . import selectors
 from .choices import Network, Outcome, Party, Rail, ReferenceKind, Stage, WorkState
 from .filters import person_name
-from .models import OPEN_DISPUTE, Dispute
+from .models import CLOSED_DISPUTE, OPEN_DISPUTE, Dispute
 from .templatetags.disputes_tags import MINOR_UNITS, SYMBOLS, money
 
 COLUMNS = (
@@ -145,7 +145,7 @@ def copy_statements(user, params, today: date) -> Iterator[str]:
             if isinstance(segment, selectors.GroupSegment):
                 sources = _group_sources(disputes, segment, streams, descending)
             else:
-                sources = [_source(disputes, segment, streams, descending)]
+                sources = _sources(disputes, segment, streams, descending)
         except EmptyResultSet:  # e.g. a search that matched nothing
             continue
         for source_sql, source_params in sources:
@@ -212,6 +212,21 @@ def _source(disputes, segment, streams, descending: bool) -> tuple[str, tuple]:
     rows = segment.narrow(disputes, after=None, descending=descending)
     keys = [*segment.leading, *(key.expression for key in segment.keys)]
     return _ordered(rows, keys, streams, descending)
+
+
+def _sources(disputes, segment, streams, descending: bool) -> list[tuple[str, tuple]]:
+    """A segment's rows in order. Closed rows of a sort whose keys are constant on them (stage,
+    state) are read in id order along the primary key, after the open rows ("closed" is the
+    last stage and state), or before them in descending order."""
+    if segment.closed_values is None or not any(s is CLOSED_DISPUTE for s in streams):
+        return [_source(disputes, segment, streams, descending)]
+    rows = segment.narrow(disputes, after=None, descending=descending)
+    closed = _ordered(rows.filter(CLOSED_DISPUTE), [], (), descending)
+    others = [s for s in streams if s is not CLOSED_DISPUTE]
+    if not others:
+        return [closed]
+    opened = _source(disputes, segment, others, descending)
+    return [closed, opened] if descending else [opened, closed]
 
 
 def _group_sources(disputes, segment, streams, descending: bool) -> Iterator[tuple[str, tuple]]:

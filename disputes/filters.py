@@ -218,6 +218,10 @@ class QueueFilter(django_filters.FilterSet):
         """Open and closed disputes alike ("Open or closed")."""
         return self.cleaned.get("state") == ANY_STATE
 
+    @property
+    def closed_only(self) -> bool:
+        return self.cleaned.get("state") == CLOSED
+
     def filter_client(self, queryset, name, value):
         return queryset.filter(client_id=self._client_ids[value])
 

@@ -328,7 +328,8 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
             # The same sorts over closed disputes (and a client's or a person's closed disputes
             # by id): the closed view reads these, and "open or closed" merges the two
             # index-ordered streams (disputes.selectors, disputes.export). Closed disputes by
-            # due date come from dispute_queue_idx, (state, internal_due, id).
+            # due date come from dispute_queue_idx, (state, internal_due, id); by stage or state
+            # (the same on every closed dispute) from the primary key, in id order.
             models.Index(
                 fields=["network_due", "id"],
                 condition=CLOSED_DISPUTE,
@@ -354,12 +355,6 @@ class Dispute(FSMModelMixin, states.DisputeStateMachines, models.Model):
                 fields=["reason_code", "id"],
                 condition=CLOSED_DISPUTE,
                 name="dispute_closed_reason_idx",
-            ),
-            models.Index(
-                STAGE_RANK, "id", condition=CLOSED_DISPUTE, name="dispute_closed_stage_idx"
-            ),
-            models.Index(
-                STATE_RANK, "id", condition=CLOSED_DISPUTE, name="dispute_closed_state_idx"
             ),
             models.Index(
                 fields=["client", "id"], condition=CLOSED_DISPUTE, name="dispute_closed_client_idx"

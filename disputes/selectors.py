@@ -210,6 +210,10 @@ class Segment:
     keys: tuple[Key, ...]
     condition: Q | None = None
     leading: tuple = ()
+    # The keys' values on every closed dispute, when they have one (the stage and the state
+    # sorts: a closed dispute's stage and state are "closed", the last in order). Closed rows
+    # are then read in id order, along the primary key: no index over a constant.
+    closed_values: tuple | None = None
 
     @property
     def all_keys(self) -> tuple[Key, ...]:
@@ -237,17 +241,35 @@ class Segment:
         index covers in one piece."""
         disputes = self.narrow(disputes, after=after, descending=descending)
         order = self.order(descending=descending)
-        if len(streams) > 1:
-            firsts = [
-                disputes.filter(stream).order_by(*order).values("id")[:limit] for stream in streams
-            ]
-            ids = firsts[0].union(*firsts[1:], all=True)
-        else:
-            # The ids first, then the rows they name: read for ids alone, the sort's index
-            # answers a view's filters from the columns it carries (an index-only scan), where
-            # reading whole rows would fetch every row it passes from the table to test them.
-            ids = disputes.order_by(*order).values("id")[:limit]
+        # The ids first, then the rows they name: read for ids alone, the sort's index answers
+        # a view's filters from the columns it carries (an index-only scan), where reading
+        # whole rows would fetch every row it passes from the table to test them.
+        firsts = []
+        for stream in streams or (None,):
+            rows = disputes if stream is None else disputes.filter(stream)
+            if stream is CLOSED_DISPUTE and self.closed_values is not None:
+                rows = self._closed_by_id(rows, after=after, descending=descending)
+                if rows is None:
+                    continue
+                firsts.append(rows.order_by("-id" if descending else "id").values("id")[:limit])
+            else:
+                firsts.append(rows.order_by(*order).values("id")[:limit])
+        if not firsts:
+            return []
+        ids = firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
         return list(disputes.filter(id__in=ids).order_by(*order)[:limit])
+
+    def _closed_by_id(self, rows, *, after, descending: bool):
+        """Closed ``rows`` after the cursor ``after``, to read in id order: every one has the
+        keys' ``closed_values``, so the cursor's id decides (when the cursor is a closed row)
+        or the cursor is before all of them or after all of them (None: no rows)."""
+        if after is None:
+            return rows
+        keys, last_id = tuple(after[:-1]), after[-1]
+        if keys == self.closed_values:
+            return rows.filter(id__lt=last_id) if descending else rows.filter(id__gt=last_id)
+        passed = keys > self.closed_values if not descending else keys < self.closed_values
+        return None if passed else rows
 
 
 @dataclass(frozen=True)
@@ -325,9 +347,9 @@ class Sort:
     export_order: tuple
 
 
-def _plain(name: str, *keys: Key) -> Sort:
+def _plain(name: str, *keys: Key, closed_values: tuple | None = None) -> Sort:
     expressions = [key.expression for key in keys]
-    return Sort(name, (Segment(keys),), (*expressions, F("id")))
+    return Sort(name, (Segment(keys, closed_values=closed_values),), (*expressions, F("id")))
 
 
 def _nullable(name: str, field: str, parse, dump) -> Sort:
@@ -346,6 +368,13 @@ def _rank(expression, field: str, values) -> Key:
     """A choice field in workflow order (the expression is ``models.choice_rank``)."""
     ranks = {value: rank for rank, value in enumerate(values)}
     return Key(expression, lambda d: ranks.get(getattr(d, field), len(ranks)), _int)
+
+
+def _closed_rank(values, closed) -> int:
+    """The rank of "closed" among ``values``: the last, which the closed stream relies on."""
+    rank = list(values).index(closed)
+    assert rank == len(values) - 1, "closed must be the last stage and state in order"
+    return rank
 
 
 def _client_sort() -> Sort:
@@ -388,8 +417,16 @@ SORTS = {
         _plain("reason", _field("reason_code", _str)),
         _client_sort(),
         _plain("amount", _field("amount", _decimal, str)),
-        _plain("stage", _rank(STAGE_RANK, "stage", Stage.values)),
-        _plain("state", _rank(STATE_RANK, "state", WorkState.values)),
+        _plain(
+            "stage",
+            _rank(STAGE_RANK, "stage", Stage.values),
+            closed_values=(_closed_rank(Stage.values, Stage.CLOSED),),
+        ),
+        _plain(
+            "state",
+            _rank(STATE_RANK, "state", WorkState.values),
+            closed_values=(_closed_rank(WorkState.values, WorkState.CLOSED),),
+        ),
         _assignee_sort(),
         _plain("received", _field("received_on", _date, date.isoformat)),
     )
@@ -501,9 +538,14 @@ def for_queue(user, params, *, matching: int | None = None) -> QueuePage:
 
 def state_streams(params) -> tuple[Q, ...]:
     """How the rows are read in a sort's order: "open or closed" as two streams, open and
-    closed, each along its own index (PostgreSQL); any other state as one."""
-    if params.any_state and connection.vendor == "postgresql":
+    closed, each along its own index (PostgreSQL); closed ones as the closed stream; any other
+    state as one."""
+    if connection.vendor != "postgresql":
+        return ()
+    if params.any_state:
         return (OPEN_DISPUTE, CLOSED_DISPUTE)
+    if params.closed_only:
+        return (CLOSED_DISPUTE,)
     return ()
 
 

@@ -97,7 +97,7 @@ def test_selector_pages_in_order_without_the_small_set_shortcut(agent, many, sor
 def test_open_or_closed_merges_open_and_closed_disputes_in_order(agent, agent2, lead):
     """ "Open or closed" reads the open and the closed disputes along their own indexes and
     merges them: every sort gives one order over both, page after page."""
-    disputes = varied_disputes(agent, agent2, lead) + varied_disputes(agent, agent2, lead)
+    disputes = [d for _ in range(5) for d in varied_disputes(agent, agent2, lead)]
     for _n, dispute in enumerate(disputes[::2]):
         Dispute.objects.filter(pk=dispute.pk).update(
             state=WorkState.CLOSED, stage=Stage.CLOSED, internal_due=None, network_due=None
@@ -106,7 +106,7 @@ def test_open_or_closed_merges_open_and_closed_disputes_in_order(agent, agent2, 
     states = {d.state for d in disputes}
     assert WorkState.CLOSED in states and len(states) > 1
     for sort in SORT_PARAMS:
-        walked = selector_walk(agent, {"sort": sort, "size": "5", "state": "all"})
+        walked = selector_walk(agent, {"sort": sort, "size": "25", "state": "all"})  # 3 pages
         assert walked == expected_order(disputes, sort), sort
 
 
@@ -185,3 +185,41 @@ def test_a_cursor_belongs_to_its_sort(agent):
     cursor = encode_cursor("amount", sort, 0, dispute)
     assert decode_cursor(cursor, "amount", sort).values == (dispute.amount, dispute.pk)
     assert decode_cursor(cursor, "-amount", sort) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", ["closed", "all"])
+@pytest.mark.parametrize("sort", ["stage", "-stage", "state", "-state"])
+def test_closed_disputes_by_stage_or_state_page_by_id_both_ways(agent, agent2, lead, state, sort):
+    """Every closed dispute has the stage and the state "closed", so closed rows are read in
+    id order (no index over a constant): forwards and backwards, alone and merged with the
+    open ones, across the change from closed to open rows."""
+    disputes = [d for _ in range(5) for d in varied_disputes(agent, agent2, lead)]
+    for dispute in disputes[::2]:
+        Dispute.objects.filter(pk=dispute.pk).update(
+            state=WorkState.CLOSED, stage=Stage.CLOSED, internal_due=None, network_due=None
+        )
+    disputes = list(Dispute.objects.select_related("client", "assignee"))
+    if state == "closed":
+        disputes = [d for d in disputes if d.state == WorkState.CLOSED]
+    expected = expected_order(disputes, sort)
+    request = RequestFactory().get(QUEUE)
+    request.user = agent
+    pages, cursor = [], None
+    while True:
+        data = {"sort": sort, "size": "25", "state": state}  # 30 closed, 30 open
+        page = selectors.for_queue(
+            agent, queue_filter(request, {**data, "after": cursor} if cursor else data)
+        )
+        pages.append([d.case_id for d in page.rows])
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert [case for ids in pages for case in ids] == expected
+    assert len(pages) == (2 if state == "closed" else 3)
+    backwards, cursor = [], page.previous_cursor
+    while cursor:
+        page = selectors.for_queue(agent, queue_filter(request, {**data, "before": cursor}))
+        backwards.append([d.case_id for d in page.rows])
+        cursor = page.previous_cursor
+    assert backwards == pages[-2::-1]

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from disputes.choices import WorkState
@@ -217,3 +218,39 @@ def test_a_built_in_view_is_filtered_from_the_sort_index_alone(view, agent, lead
             plans[name] = "\n".join(row[0] for row in cursor.fetchall())
     not_alone = {name: plan for name, plan in plans.items() if "Index Only Scan" not in plan}
     assert not_alone == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["stage", "-stage", "state", "-state"])
+def test_closed_disputes_by_stage_or_state_are_read_along_the_primary_key(sort, agent, lead):
+    """No index over a constant: every closed dispute's stage and state are "closed", so the
+    closed view in those sorts reads the primary key in id order, with no sort step."""
+    _grow(agent, lead, 60)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE disputes_dispute")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    plans = []
+    with CaptureQueriesContext(connection) as captured:
+        browser = Client()
+        browser.force_login(lead)
+        assert (
+            browser.get(f"{QUEUE}?{urlencode({'state': 'closed', 'sort': sort})}").status_code
+            == 200
+        )
+    pages = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "ORDER BY" in q["sql"]
+        and "LIMIT" in q["sql"]
+        and '"disputes_dispute"."id" IN (SELECT' in q["sql"]
+    ]
+    assert pages, "the page reads its ids first"
+    with connection.cursor() as cursor:
+        for sql in pages:
+            cursor.execute(f"EXPLAIN {sql}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    # One sort: of the page's rows, once found; the ids are found in id order along the key.
+    assert all(plan.count("Sort Key") == 1 for plan in plans), plans
+    assert all("disputes_dispute_pkey" in plan for plan in plans), plans

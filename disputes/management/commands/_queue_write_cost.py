@@ -37,8 +37,6 @@ CLOSED_VIEW_INDEXES = (
     "dispute_closed_case_idx",
     "dispute_closed_network_idx",
     "dispute_closed_reason_idx",
-    "dispute_closed_stage_idx",
-    "dispute_closed_state_idx",
     "dispute_closed_client_idx",
     "dispute_closed_assignee_idx",
 )
