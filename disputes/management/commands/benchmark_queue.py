@@ -99,6 +99,8 @@ class Command(BaseCommand):
             f"{total:,} disputes ({open_count:,} open) on {connection.vendor}; "
             f"{runs} runs per scenario as {viewer.username}; times in ms (server side)\n"
         )
+        if connection.vendor == "postgresql":
+            self.stdout.write(self.visibility() + "\n")
         results = {}
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             client = Client()
@@ -122,6 +124,23 @@ class Command(BaseCommand):
         if options["save"]:
             with open(options["save"], "w") as saved:
                 json.dump({"disputes": total, "scenarios": results}, saved, indent=1)
+
+    def visibility(self) -> str:
+        """How much of the dispute table the index-only reads (views, counts) can trust: pages
+        changed since the last vacuum are read from the table as well."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relallvisible, c.relpages, s.n_dead_tup, current_setting('autovacuum') "
+                "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
+                "WHERE c.relname = %s",
+                [Dispute._meta.db_table],
+            )
+            visible, pages, dead, autovacuum = cursor.fetchone()
+        share = 100 * visible / max(pages, 1)
+        return (
+            f"visibility map: {share:.0f} % of the dispute table's pages all-visible, {dead:,} "
+            f"dead rows (autovacuum {autovacuum}; VACUUM sets the map)"
+        )
 
     # --- what to time ------------------------------------------------------------------------
 
