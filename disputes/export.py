@@ -361,17 +361,31 @@ def _banking_days_ahead(today: date) -> list[int]:
     ]
 
 
-def _reason_names() -> dict[str, str]:
-    """'network:code' → the code's short name, for every code in the rule tables."""
+def _reason_names() -> dict[str, dict[str, str]]:
+    """network → code → the code's short name, for every code in the rule tables."""
     names = {}
     for network in Network.values:
         try:
             codes = rules.reason_codes(network)
         except rules.RuleLookupError:
             continue
-        for row in codes:
-            names[f"{network}:{row.code}"] = selectors.reason_short_name(network, row.code)
+        names[network] = {row.code: selectors.reason_short_name(network, row.code) for row in codes}
     return names
+
+
+def _reason_name(network: str, code: str, p: _Params) -> str:
+    """The reason's short name: a CASE on the network, then one on the code (a few dozen
+    comparisons a row, not every code of every network). The names come from the rule tables:
+    when none reads as a formula, they need no escaping, only '' written as an empty field."""
+    names, empty = _reason_names(), "''"
+    cases = " ".join(
+        f"WHEN {p.add(net)} THEN {_label(code, codes, p, default=empty)}"
+        for net, codes in names.items()
+    )
+    expression = f"(CASE {network} {cases} ELSE '' END)"
+    if any(FORMULA.match(name) for codes in names.values() for name in codes.values()):
+        return _safe(expression)
+    return f"NULLIF({expression}, '')"
 
 
 def _select_list(today: date) -> str:
@@ -380,14 +394,13 @@ def _select_list(today: date) -> str:
     full_name = f"btrim({c['assignee__first_name']} || ' ' || {c['assignee__last_name']})"
     assignee = f"COALESCE(NULLIF({full_name}, ''), {c['assignee__username']})"
     empty = "''"
-    reason_key = f"({c['network']} || ':' || {c['reason_code']})"
     columns = [
         c["id"],
         _safe(c["case_id"]),
         _label(c["network"], NETWORK_LABELS, p),
         _label(c["rail"], RAIL_LABELS, p),
         _safe(c["reason_code"]),
-        _safe(_label(reason_key, _reason_names(), p, default=empty)),
+        _reason_name(c["network"], c["reason_code"], p),
         _safe(c["client__name"]),
         c["amount"],
         _safe(c["currency"]),
@@ -399,7 +412,8 @@ def _select_list(today: date) -> str:
         _iso(c["internal_due"]),
         _iso(c["network_due"]),
         _iso(c["client_evidence_due"]),
-        _safe(_urgency(today, p)),
+        # Never empty, never read as a formula: a word or a positive count comes first.
+        _urgency(today, p),
         _safe(c["deadline_rule"]),
         _safe(c["deadline_explanation"]),
         f"NULLIF({_label(c['transaction__reference_kind'], REFERENCE_LABELS, p, empty)}, '')",
