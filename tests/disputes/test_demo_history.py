@@ -72,7 +72,7 @@ def test_nothing_seeded_is_dated_after_the_seeding_whatever_the_hour(hour):
     """Disputes drawn for today open earlier than now, and their events follow: seeded just
     after midnight, no dispute opens in the afternoon still to come."""
     with time_machine.travel(datetime(2026, 12, 2, hour, 30, tzinfo=UTC), tick=True):
-        demo.seed(disputes=400, seed_value=5, workers=1)
+        demo.seed(disputes=150, seed_value=5, workers=1)
         now = timezone.now()
         assert not Dispute.objects.filter(opened_at__gt=now).exists()
         assert not CaseEvent.objects.filter(created_at__gt=now).exists()
