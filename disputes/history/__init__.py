@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from . import chain
@@ -144,12 +145,14 @@ def heads(dispute_ids) -> dict[int, tuple[int, str]]:
     """``head`` of several disputes in one query; a dispute with no history is left out."""
     from .models import CaseEvent
 
-    rows = (
-        CaseEvent.objects.filter(dispute_id__in=list(dispute_ids))
-        .order_by("dispute_id", "-seq")
-        .distinct("dispute_id")
-        .values_list("dispute_id", "seq", "row_hash")
-    )
+    ids = list(dispute_ids)
+    events = CaseEvent.objects.filter(dispute_id__in=ids)
+    if connection.vendor == "postgresql":
+        last = events.order_by("dispute_id", "-seq").distinct("dispute_id")
+    else:  # no DISTINCT ON (the demo's SQLite): each dispute's highest seq
+        top = CaseEvent.objects.filter(dispute_id=OuterRef("dispute_id")).order_by("-seq")
+        last = events.filter(seq=Subquery(top.values("seq")[:1]))
+    rows = last.values_list("dispute_id", "seq", "row_hash")
     return {dispute_id: (seq, row_hash) for dispute_id, seq, row_hash in rows}
 
 
