@@ -179,8 +179,6 @@ def record_event(*, dispute, kind: str, actor=None, system_actor="", payload=Non
     The caller runs inside ``transaction.atomic`` holding the dispute's row lock (SELECT … FOR
     UPDATE), and has saved the dispute as the act left it: the event's snapshot is taken from
     it. Subscribers of the kind are scheduled to run after commit."""
-    from .models import CaseEvent
-
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must run inside the act's transaction.")
     last_seq, prev_hash = head(dispute.pk)
@@ -194,11 +192,7 @@ def record_event(*, dispute, kind: str, actor=None, system_actor="", payload=Non
         at=at,
     )
     chain.link([row], prev_hash)
-    event = CaseEvent(**row)
-    event.save(force_insert=True)
-    for subscriber in KINDS[kind].subscribers:
-        transaction.on_commit(partial(subscriber, event), robust=True)
-    return event
+    return append_linked([row])[0]
 
 
 from . import kinds  # noqa: E402,F401  (the core kinds register themselves)
