@@ -126,7 +126,6 @@ class Transaction(models.Model):
     account_fingerprint = models.CharField(
         max_length=64,
         blank=True,
-        db_index=True,
         help_text="Keyed hash of the full card or account number, to find related disputes",
     )
     ach_company_id = models.CharField(max_length=10, blank=True)
@@ -148,7 +147,11 @@ class Transaction(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["network_reference"], name="txn_reference_idx")]
+        indexes = [
+            models.Index(fields=["network_reference"], name="txn_reference_idx"),
+            # Related disputes: equality only (db_index would add a second, pattern index).
+            models.Index(fields=["account_fingerprint"], name="txn_fingerprint_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="txn_amount_positive"),
         ]
