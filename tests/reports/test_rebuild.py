@@ -106,3 +106,25 @@ def test_a_refresh_inside_a_longer_transaction_leaves_its_settings_as_they_were(
 def _settings(cursor, names):
     cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", names)
     return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_derives_beside_the_writes_and_ends_exact(capsys):
+    """``seed_demo`` derives the summaries from scratch on a thread of its own while evidence,
+    bundles, imports and the sweeps write events (committed, so the thread's connection sees
+    the load), then refreshes what those touched: the same rows as one derivation at the end."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", disputes=300, seed=3)
+    out = capsys.readouterr().out
+    derived = int(out.split("derived from scratch up to event ")[1].split(" ")[0].replace(",", ""))
+    brought = out.split("brought up to event ")[1]
+    final, since = (
+        int(brought.split(" ")[0].replace(",", "")),
+        int(brought.split("(")[1].split(" ")[0]),
+    )
+    assert derived < final and since > 0  # events came after the derivation, and were taken in
+    seeded = _rows()
+    summary._empty()
+    summary.refresh(full=True)
+    assert _rows() == seeded
