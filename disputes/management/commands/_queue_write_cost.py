@@ -155,13 +155,21 @@ def run_variant(workload: Workload, lead, variant: Variant) -> dict:
             with connection.cursor() as cursor:
                 for name in variant.dropped:
                     cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
-                for name in variant.narrowed:
+                # Every variant writes into open sort indexes built afresh here, narrowed or
+                # not: an index in place for the whole run would carry the dead entries of
+                # every rolled-back run before it (no vacuum runs between them), a rebuilt one
+                # none, and the comparison would be of their ages, not their columns.
+                for name in WIDENED_OPEN_INDEXES:
+                    if name in variant.dropped:
+                        continue
                     cursor.execute("SELECT pg_get_indexdef(to_regclass(%s))", [name])
                     (definition,) = cursor.fetchone()
                     if definition is None:
                         continue
                     cursor.execute(f'DROP INDEX "{name}"')
-                    cursor.execute(re.sub(r" INCLUDE \([^)]*\)", "", definition))
+                    if name in variant.narrowed:
+                        definition = re.sub(r" INCLUDE \([^)]*\)", "", definition)
+                    cursor.execute(definition)
                 # Move the stored dates so the recomputation has every sampled dispute to write.
                 cursor.execute(
                     f"UPDATE {Dispute._meta.db_table} SET internal_due = internal_due - 1, "
