@@ -13,6 +13,7 @@ file twice changes nothing; the same return in two files is one dispute).
 from __future__ import annotations
 
 import hashlib
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from calendar_rules import rules
 
-from .. import history, services
+from .. import history, leases, services
 from ..choices import Network, Rail, ReferenceKind, SecCode, Stage, TransactionType
 from ..deadlines import apply_deadline
 from ..models import AchCompany, CaseEvent, Client, Dispute, Transaction
@@ -39,6 +40,7 @@ from .models import (
 )
 from .sources import sources
 
+log = logging.getLogger(__name__)
 NACHA_IMPORT = "NACHA import"
 CARD_IMPORT = "Card report import"
 UNMATCHED_SLUG = "unmatched-originator"
@@ -85,24 +87,57 @@ def receive_file(
     return intake_file, True
 
 
+# The import task's hard time limit (tasks.import_intake_file): an import started longer ago
+# than this was killed, where the worker's lease cannot be asked (SQLite).
+IMPORT_TIME_LIMIT = timedelta(minutes=30)
+
+
 def requeue_waiting(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Queue again every file still waiting to import after ``older_than`` (its task was never
-    queued because the broker was down, or was lost). A file imports once however often it is
-    queued (``import_file`` claims it, and the import is idempotent). Returns how many."""
+    queued because the broker was down, or was lost), and every file left "Importing" by a
+    worker that died (its import rolled back with its transaction; ``disputes.leases`` tells a
+    dead worker from a live one). A file imports once however often it is queued
+    (``import_file`` takes its lease and claims it, and the import is idempotent). Returns how
+    many were queued."""
     from astra_ops.celery import publish
 
     from .tasks import import_intake_file
 
-    waiting = IntakeFile.objects.filter(
-        status=IntakeFile.Status.PENDING, created_at__lt=timezone.now() - older_than
-    ).values_list("pk", flat=True)
+    now = timezone.now()
+    waiting = list(
+        IntakeFile.objects.filter(
+            status=IntakeFile.Status.PENDING, created_at__lt=now - older_than
+        ).values_list("pk", flat=True)
+    )
+    running = IntakeFile.objects.filter(
+        status=IntakeFile.Status.RUNNING, started_at__lt=now - older_than
+    ).values_list("pk", "started_at")
+    for pk, started_at in running:
+        worker_alive = leases.alive("intake_file", pk)
+        if worker_alive is None:  # cannot be asked: only Celery's hard limit tells
+            worker_alive = started_at >= now - IMPORT_TIME_LIMIT
+        if worker_alive:
+            continue
+        # Back to waiting, unless its worker finished (or a new one claimed it) meanwhile.
+        if IntakeFile.objects.filter(pk=pk, status=IntakeFile.Status.RUNNING).update(
+            status=IntakeFile.Status.PENDING, done=0
+        ):
+            log.warning("intake file %s was left importing by a worker that died: requeued", pk)
+            waiting.append(pk)
     return sum(publish(import_intake_file, pk) for pk in waiting)
 
 
 def import_file(*, intake_file_id: int, bulk_threshold: int | None = None) -> IntakeFile:
     """Parse and apply one received file, all or nothing. Returns the file with its status
     (imported or refused), its error (line and field) and a summary of what changed. A file
-    already imported is returned as it is."""
+    already imported, or being imported by another live worker, is returned as it is."""
+    with leases.held("intake_file", intake_file_id) as mine:
+        if not mine:
+            return IntakeFile.objects.get(pk=intake_file_id)
+        return _import_file(intake_file_id, bulk_threshold)
+
+
+def _import_file(intake_file_id: int, bulk_threshold: int | None) -> IntakeFile:
     started = IntakeFile.objects.filter(
         pk=intake_file_id,
         status__in=[IntakeFile.Status.PENDING, IntakeFile.Status.RUNNING],

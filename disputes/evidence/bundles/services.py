@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from astra_ops.celery import enqueue_on_commit, publish
-from disputes import history
+from disputes import history, leases
 from disputes.services import DisputeError, RoleRefused, _locked
 
 from ..models import EvidenceItem, RebuttalLetter
@@ -163,20 +163,44 @@ def request_render(*, dispute_id: int, actor, enqueue: bool = True) -> BundleVer
 
 def requeue_waiting(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Queue again every version still waiting to render after ``older_than`` (its task was
-    never queued because the broker was down, or was lost). A version renders once however
-    often it is queued (``render_version`` claims it first). Returns how many were queued."""
+    never queued because the broker was down, or was lost), and every version left
+    "Rendering" by a worker that died (``disputes.leases``; on PostgreSQL). A version renders
+    once however often it is queued (``render_version`` takes its lease and claims it first).
+    Returns how many were queued."""
     from .tasks import render_bundle_version
 
-    waiting = BundleVersion.objects.filter(
-        status=RenderStatus.QUEUED, requested_at__lt=timezone.now() - older_than
+    before = timezone.now() - older_than
+    waiting = list(
+        BundleVersion.objects.filter(
+            status=RenderStatus.QUEUED, requested_at__lt=before
+        ).values_list("pk", flat=True)
+    )
+    rendering = BundleVersion.objects.filter(
+        status=RenderStatus.RENDERING, requested_at__lt=before
     ).values_list("pk", flat=True)
+    for pk in rendering:
+        if leases.alive("bundle_version", pk) is not False:
+            continue  # being rendered, or cannot be told (SQLite)
+        if BundleVersion.objects.filter(pk=pk, status=RenderStatus.RENDERING).update(
+            status=RenderStatus.QUEUED, items_done=0
+        ):
+            log.warning("bundle version %s was left rendering by a worker that died: requeued", pk)
+            waiting.append(pk)
     return sum(publish(render_bundle_version, pk) for pk in waiting)
 
 
 def render_version(*, version_id: int) -> BundleVersion:
     """Render a queued version (the task's body): progress is written as it goes, so a page
     polling the version sees items done of items total; then the file, its SHA-256, the
-    preflight verdict and a ``bundle_rendered`` event."""
+    preflight verdict and a ``bundle_rendered`` event. The worker holds the version's lease
+    while it renders, so a sweep can tell a render in progress from one whose worker died."""
+    with leases.held("bundle_version", version_id) as mine:
+        if not mine:  # another worker is rendering it
+            return BundleVersion.objects.select_related("dispute", "bundle").get(pk=version_id)
+        return _render_claimed(version_id)
+
+
+def _render_claimed(version_id: int) -> BundleVersion:
     claimed = BundleVersion.objects.filter(pk=version_id, status=RenderStatus.QUEUED).update(
         status=RenderStatus.RENDERING
     )
