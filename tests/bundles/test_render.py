@@ -52,6 +52,20 @@ def test_a_rendered_bundle_has_cover_letter_index_items_bookmarks_and_page_numbe
     assert verdict.fits and verdict.problems == []
 
 
+@pytest.mark.parametrize("letter", ["", "  \n\n  "])
+def test_without_a_letter_the_bundle_goes_from_cover_to_index(letter):
+    """No placeholder page in what goes to the network: the letter's page and its bookmark are
+    left out, and every page number and index entry counts without them."""
+    rendered = BundleRenderer(cover=COVER, letter=letter, items=sample_items()).render(LADDER[0])
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    assert len(reader.pages) == rendered.pages == 8
+    titles = outline_titles(reader)
+    assert titles[:3] == [("Cover", 0), ("Index of evidence", 1), ("Item 1: Receipt", 2)]
+    texts = [page.extract_text() for page in reader.pages]
+    assert not any("Rebuttal letter" in text or "No rebuttal" in text for text in texts)
+    assert "Page 2 of 8" in texts[1] and "Item 2: invoice.pdf PDF 2 4" in texts[1]
+
+
 def test_card_numbers_are_masked_in_everything_rendered():
     rendered, _verdict, _ = render(sample_items())
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(rendered.pdf)).pages]

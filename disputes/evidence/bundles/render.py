@@ -305,7 +305,8 @@ class BundleRenderer:
         for page_index, page in enumerate(document.pages):
             for anchor in page.anchors:
                 first.setdefault(anchor, page_index)
-        letter_at, index_at = first["letter"], first["index"]
+        index_at = first["index"]
+        letter_at = first.get("letter", index_at)  # no letter: no letter page
         return letter_at, index_at - letter_at, len(document.pages) - index_at
 
     def _front_html(self, item_pages: list[int], starts: list[str]) -> str:
@@ -334,15 +335,16 @@ class BundleRenderer:
         )
 
     def _letter_html(self) -> str:
+        """The rebuttal letter's page; none at all when there is no letter (the bundle goes from
+        the cover to the index, and its outline has no letter)."""
         paragraphs = [p.strip() for p in self.letter.replace("\r\n", "\n").split("\n\n")]
-        body = (
-            "".join(
-                f"<p>{escape(mask_card_numbers(p)).replace(chr(10), '<br>')}</p>"
-                for p in paragraphs
-                if p
-            )
-            or "<p>(No rebuttal letter.)</p>"
+        body = "".join(
+            f"<p>{escape(mask_card_numbers(p)).replace(chr(10), '<br>')}</p>"
+            for p in paragraphs
+            if p
         )
+        if not body:
+            return ""
         return f'<section id="letter" class="letter"><h1>Rebuttal letter</h1>{body}</section>'
 
     def _index_html(self, item_pages: list[int], starts: list[str]) -> str:
