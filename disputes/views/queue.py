@@ -175,6 +175,14 @@ def _url(query: str) -> str:
     return f"{base}?{query}" if query else base
 
 
+def _sort_note(params: QueueFilter) -> str:
+    """The order in words when no column shows it with an arrow: the date the dispute reached
+    us (a sort the URL accepts, with no column of its own)."""
+    if params.sort.removeprefix("-") != "received":
+        return ""
+    return f"sorted by date received, {'newest' if params.sort.startswith('-') else 'oldest'} first"
+
+
 def _sort_headers(params: QueueFilter) -> list[dict]:
     current = params.sort
     headers = []
@@ -264,6 +272,7 @@ def _page_context(request, params, page, *, views, matched) -> dict:
         "matched": matched,
         "count_cap": selectors.COUNT_CAP,
         "headers": _sort_headers(params),
+        "sort_note": _sort_note(params),
         "people": [(user.pk, person_name(user)) for user in params.people],
         "return_to": request.GET.urlencode(),
         "export_url": f"{reverse('disputes:queue_export')}?{query}",

@@ -244,6 +244,28 @@ def test_received_date_range_is_inclusive(client, agent):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sort, order, note",
+    [
+        ("received", ["OLD", "NEW"], "sorted by date received, oldest first"),
+        ("-received", ["NEW", "OLD"], "sorted by date received, newest first"),
+        ("-amount", ["OLD", "NEW"], None),  # the Amount column's arrow says it
+    ],
+)
+def test_an_order_no_column_shows_is_said_in_words(client, agent, sort, order, note):
+    today = business_today()
+    make_dispute(received_on=today - timedelta(days=1), case_id="NEW", amount=Decimal("5"))
+    make_dispute(received_on=today - timedelta(days=20), case_id="OLD", amount=Decimal("50"))
+    response = get(client, agent, sort=sort)
+    assert case_ids(response) == order
+    page = response.content.decode()
+    if note:
+        assert note in page and "↑" not in page and "↓" not in page
+    else:
+        assert "sorted by" not in page and "↓" in page
+
+
+@pytest.mark.django_db
 def test_assignee_filter_me_unassigned_and_by_username(client, agent, agent2):
     mine = make_dispute(assignee=agent, state=WorkState.IN_REVIEW)
     theirs = make_dispute(assignee=agent2, state=WorkState.IN_REVIEW)
