@@ -7,9 +7,10 @@ import pytest
 from pypdf import PdfReader
 
 from calendar_rules.rules import RuleTableError
+from disputes.evidence import samples
 from disputes.evidence.bundles import preflight, profiles
 from disputes.evidence.bundles.items import SourceItem
-from disputes.evidence.bundles.masking import mask_card_numbers
+from disputes.evidence.bundles.masking import mask_card_numbers, shows_card_number
 from disputes.evidence.bundles.render import BundleRenderer
 from tests.bundles.conftest import CARD, COVER, sample_items
 
@@ -79,6 +80,32 @@ def test_card_numbers_are_masked_in_everything_rendered():
 def test_masking_keeps_numbers_that_are_not_card_numbers():
     assert mask_card_numbers("trace 091000019999999") == "trace 091000019999999"
     assert mask_card_numbers("5555-5555-5555-4444") == "5555-55••-••••-4444"
+
+
+def test_a_card_number_is_told_from_masked_and_other_numbers():
+    assert shows_card_number(f"Card {CARD} was used")
+    assert shows_card_number("5555-5555-5555-4444")
+    assert not shows_card_number(mask_card_numbers(f"Card {CARD}"))
+    assert not shows_card_number("4111 1111 1111 1112")  # fails the Luhn check
+    assert not shows_card_number("ARN 74000000000000000000001 trace 091000019999999")
+    assert not shows_card_number("")
+
+
+def test_a_merged_pdf_showing_a_card_number_is_a_warning_naming_its_pages():
+    """Astra masks card numbers in what it writes; inside a PDF it merges it cannot, so the
+    verdict says where one shows (never the number itself). A warning: the bundle still fits."""
+    lines = ["Nothing to see on this line."] * 70 + [f"Order 1 paid with {CARD}"]  # page 2
+    statement = samples.pdf_document("Statement", lines)
+    items = [*sample_items(), SourceItem("statement.pdf", "application/pdf", statement)]
+    _rendered, verdict, _ = render(items)
+    found = [w for w in verdict.warnings if "full card number" in w]
+    assert found == [
+        "Item 6: statement.pdf (statement.pdf) shows a full card number on page 2: mask it in "
+        "the file before filing (card numbers are masked in what Astra writes, not inside the "
+        "PDFs it merges)."
+    ]
+    assert verdict.fits and CARD not in " ".join(verdict.lines())
+    assert not any("full card number" in w for w in render(sample_items())[1].warnings)
 
 
 def noisy_photo(width=900, height=700) -> SourceItem:

@@ -21,10 +21,16 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_digits(text: str) -> str:
+    """The digits of ``text`` when they make a card number, else ""."""
+    digits = re.sub(r"\D", "", text)
+    return digits if 13 <= len(digits) <= 19 and luhn_ok(digits) else ""
+
+
 def _mask_match(match: re.Match) -> str:
     text = match.group(0)
-    digits = re.sub(r"\D", "", text)
-    if not 13 <= len(digits) <= 19 or not luhn_ok(digits):
+    digits = _card_digits(text)
+    if not digits:
         return text
     keep = {*range(6), *range(len(digits) - 4, len(digits))}
     out, seen = [], 0
@@ -40,3 +46,8 @@ def _mask_match(match: re.Match) -> str:
 def mask_card_numbers(text: str) -> str:
     """``text`` with every card number masked to its first six and last four digits."""
     return _CANDIDATE.sub(_mask_match, text) if text else text
+
+
+def shows_card_number(text: str) -> bool:
+    """Whether ``text`` shows a card number in full (one ``mask_card_numbers`` would mask)."""
+    return any(_card_digits(match.group(0)) for match in _CANDIDATE.finditer(text or ""))

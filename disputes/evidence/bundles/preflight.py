@@ -75,7 +75,7 @@ class Verdict:
 
 def check(rendered: Rendered, profile: Profile) -> tuple[list[str], list[str]]:
     """(problems that refuse the bundle, warnings) for ``rendered`` on ``profile``."""
-    problems, warnings = list(rendered.problems), []
+    problems, warnings = list(rendered.problems), list(rendered.warnings)
     if profile.max_bytes and rendered.size > profile.max_bytes:
         problems.append(
             f"The file is {megabytes(rendered.size)}; {profile.label} takes at most "

@@ -31,7 +31,7 @@ from weasyprint import CSS, HTML
 
 from . import items as item_kinds
 from .items import SourceItem, UnreadableItem
-from .masking import mask_card_numbers
+from .masking import mask_card_numbers, shows_card_number
 from .profiles import Rung
 
 # WeasyPrint turns on Pillow's "load truncated images" for the whole process when imported;
@@ -95,6 +95,7 @@ class Rendered:
     sections: list[Section]
     rung: Rung
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -112,6 +113,21 @@ class _Prepared:
     reader: PdfReader | None = None
     html: str = ""
     problem: str = ""
+    card_pages: list[int] = field(default_factory=list)  # a merged PDF's pages showing a PAN
+
+
+def _card_number_pages(reader: PdfReader) -> list[int]:
+    """The pages (from 1) of a merged PDF whose text shows a card number in full. A page whose
+    text cannot be extracted (scanned, or malformed) is not searched."""
+    pages = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except Exception:  # pypdf raises many kinds on broken content streams
+            continue
+        if shows_card_number(text):
+            pages.append(number)
+    return pages
 
 
 def item_title(index: int, item: SourceItem) -> str:
@@ -170,6 +186,7 @@ class BundleRenderer:
                 )
             elif kind == "pdf":
                 prepared.reader = item_kinds.read_pdf(item.data)
+                prepared.card_pages = _card_number_pages(prepared.reader)
             elif kind == "email":
                 prepared.html = item_kinds.email_html(item.data)
             elif kind == "csv":
@@ -226,7 +243,15 @@ class BundleRenderer:
             for i, p in enumerate(self.prepared)
             if p.problem
         ]
-        return Rendered(buffer.getvalue(), len(writer.pages), sections, rung, problems)
+        warnings = [
+            f"{p.title} ({self.items[i].name}) shows a full card number on page"
+            f"{'s' if len(p.card_pages) > 1 else ''} {', '.join(map(str, p.card_pages))}: "
+            "mask it in the file before filing (card numbers are masked in what Astra writes, "
+            "not inside the PDFs it merges)."
+            for i, p in enumerate(self.prepared)
+            if p.card_pages
+        ]
+        return Rendered(buffer.getvalue(), len(writer.pages), sections, rung, problems, warnings)
 
     def _items_document(self, rung: Rung) -> tuple[bytes, dict[int, int], dict[int, int]]:
         """Every non-PDF item in one WeasyPrint document: (pdf, {item: first page index},
