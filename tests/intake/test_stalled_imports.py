@@ -13,18 +13,12 @@ from django.utils import timezone
 from disputes import leases
 from disputes.intake import services
 from disputes.intake.models import IntakeFile
-from disputes.models import AchCompany, Dispute
-from tests.factories import ClientFactory
+from disputes.models import Dispute
 from tests.intake.fixtures import two_batches
+from tests.intake.test_nacha_import import acme  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(db):
-    client = ClientFactory(name="Acme Utilities", slug="acme")
-    AchCompany.objects.create(client=client, company_id="1234567890", company_name="ACME")
-    return client
+# Every file here comes from ACME, the originator on file.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("acme")]
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def published(monkeypatch):
     return sent
 
 
-def left_importing(acme, minutes_ago: int) -> IntakeFile:
+def left_importing(minutes_ago: int) -> IntakeFile:
     """A file whose worker claimed it and died: its import's transaction rolled back, its status
     says "Importing"."""
     intake_file, _ = services.receive_file(
@@ -63,8 +57,8 @@ def left_importing(acme, minutes_ago: int) -> IntakeFile:
     return intake_file
 
 
-def test_a_file_whose_worker_died_is_queued_again_and_imports(acme, published):
-    stuck = left_importing(acme, minutes_ago=10)
+def test_a_file_whose_worker_died_is_queued_again_and_imports(published):
+    stuck = left_importing(minutes_ago=10)
     assert services.requeue_waiting() == 1
     assert published == [(stuck.pk,)]
     stuck.refresh_from_db()
@@ -75,8 +69,8 @@ def test_a_file_whose_worker_died_is_queued_again_and_imports(acme, published):
     assert services.requeue_waiting() == 0  # imported once: nothing left to queue
 
 
-def test_a_file_a_live_worker_is_importing_is_left_to_it(acme, published, other_worker):
-    busy = left_importing(acme, minutes_ago=10)
+def test_a_file_a_live_worker_is_importing_is_left_to_it(published, other_worker):
+    busy = left_importing(minutes_ago=10)
     other_worker.execute("SELECT pg_advisory_lock(%s)", [leases._key("intake_file", busy.pk)])
     assert leases.alive("intake_file", busy.pk) is True
     assert services.requeue_waiting() == 0 and published == []
@@ -90,17 +84,17 @@ def test_a_file_a_live_worker_is_importing_is_left_to_it(acme, published, other_
     assert services.import_file(intake_file_id=busy.pk).status == IntakeFile.Status.DONE
 
 
-def test_a_file_just_started_is_not_taken_for_dead(acme, published):
-    left_importing(acme, minutes_ago=1)  # younger than the sweep's two minutes
+def test_a_file_just_started_is_not_taken_for_dead(published):
+    left_importing(minutes_ago=1)  # younger than the sweep's two minutes
     assert services.requeue_waiting() == 0 and published == []
 
 
 @pytest.mark.parametrize("minutes_ago, requeued", [(29, 0), (31, 1)])
 def test_without_leases_only_the_task_time_limit_tells(
-    acme, published, monkeypatch, minutes_ago, requeued
+    published, monkeypatch, minutes_ago, requeued
 ):
     """Where a lease cannot be asked (SQLite), an import running past the task's hard time
     limit (30 minutes: Celery has killed it by then) is the only sign of a dead worker."""
     monkeypatch.setattr(leases, "alive", lambda kind, pk: None)
-    left_importing(acme, minutes_ago=minutes_ago)
+    left_importing(minutes_ago=minutes_ago)
     assert services.requeue_waiting() == requeued
