@@ -1095,6 +1095,7 @@ def _make_chunk(job) -> tuple[int, int]:
     # A chunk's rows hold no reference cycles, and while they pile up the cyclic collector
     # would walk them again and again (a sixth of the drawing time): off until they are
     # written, then on again for whatever cycles the chunk left.
+    collecting = gc.isenabled()
     gc.disable()
     try:
         for offset in range(size):
@@ -1104,7 +1105,8 @@ def _make_chunk(job) -> tuple[int, int]:
             rows.extend(events)
         context["writer"].write(txns, batch, rows)
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
     return size, len(rows)
 
 
