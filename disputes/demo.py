@@ -337,6 +337,25 @@ def _shift(txn, dispute, rows, delta):
             value = getattr(obj, name)
             if value is not None:
                 setattr(obj, name, value + delta)
+    _shift_rows(rows, delta)
+
+
+def _shift_stage(dispute, rows, start, delta):
+    """Move the current stage of a drawn history (``rows[start:]``, from the stage change that
+    began it) later by ``delta``, and the dispute's dates those events set; what came before
+    stays."""
+    began = rows[start].created_at
+    for name in ("first_touched_at", "submitted_at", "updated_at"):
+        value = getattr(dispute, name)
+        if value is not None and value >= began:
+            setattr(dispute, name, value + delta)
+    if rows[start].name == "nacha_receive_return":
+        dispute.return_settled_on += delta
+    dispute.stage_started_on += delta
+    _shift_rows(rows[start:], delta)
+
+
+def _shift_rows(rows, delta):
     for row in rows:
         row.created_at += delta
         for key in ("on", "stage_started_on"):
@@ -593,14 +612,30 @@ class DisputeFactory:
             dispute.alt_anchor_date = txn.settlement_date + timedelta(days=self._randint(5, 40))
         rows = self._history(dispute, code, stage)
         if dispute.state != WorkState.CLOSED and rng.random() < 0.92:
-            # A working team keeps up: most open cases saw their last event in the past week
-            # or so. The rest stay where they fell, a realistic overdue backlog.
+            # A working team keeps up: most open cases reached their stage, and saw their last
+            # event, in the past week or so; a card case filed and awaiting the issuer's
+            # decision (which takes weeks) was filed any day of the past four. The rest stay
+            # where they fell, a realistic overdue backlog. Only the current stage moves: what
+            # came before it (an earlier filing, say) stays where it fell, so the book's
+            # filings spread over the weeks instead of piling up in the last one.
+            awaiting_issuer = (
+                dispute.state == WorkState.SUBMITTED and dispute.network != Network.NACHA
+            )
             last = max(row.created_at for row in rows)
-            lag = (self.today - last.astimezone(self.tz).date()).days - self._randint(0, 6)
+            recent = self._randint(0, 27 if awaiting_issuer else 6)
+            lag = (self.today - last.astimezone(self.tz).date()).days - recent
             if last + timedelta(days=lag) > self.latest:
                 lag -= 1  # today, but later in the day than now: the day before
             if lag > 0:
-                _shift(txn, dispute, rows, timedelta(days=lag))
+                stage_start = max(
+                    i
+                    for i, row in enumerate(rows)
+                    if row.name == "open" or row.from_stage != row.to_stage
+                )
+                if stage_start == 0:  # still at its first stage: the whole history moves
+                    _shift(txn, dispute, rows, timedelta(days=lag))
+                else:
+                    _shift_stage(dispute, rows, stage_start, timedelta(days=lag))
         self.book.apply_deadline(dispute)  # demo data starts with no confirmations
         return txn, dispute, self._events(dispute, rows)
 
