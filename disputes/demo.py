@@ -341,15 +341,14 @@ def _shift(txn, dispute, rows, delta):
 
 
 def _shift_stage(dispute, rows, start, delta):
-    """Move the current stage of a drawn history (``rows[start:]``, from the stage change that
-    began it) later by ``delta``, and the dispute's dates those events set; what came before
-    stays."""
+    """Move the end of a drawn history (``rows[start:]``, from a stage change on) later by
+    ``delta``, and the dispute's dates those events set; what came before stays."""
     began = rows[start].created_at
     for name in ("first_touched_at", "submitted_at", "updated_at"):
         value = getattr(dispute, name)
         if value is not None and value >= began:
             setattr(dispute, name, value + delta)
-    if rows[start].name == "nacha_receive_return":
+    if any(row.name == "nacha_receive_return" for row in rows[start:]):
         dispute.return_settled_on += delta
     dispute.stage_started_on += delta
     _shift_rows(rows[start:], delta)
@@ -615,9 +614,11 @@ class DisputeFactory:
             # A working team keeps up: most open cases reached their stage, and saw their last
             # event, in the past week or so; a card case filed and awaiting the issuer's
             # decision (which takes weeks) was filed any day of the past four. The rest stay
-            # where they fell, a realistic overdue backlog. Only the current stage moves: what
-            # came before it (an earlier filing, say) stays where it fell, so the book's
-            # filings spread over the weeks instead of piling up in the last one.
+            # where they fell, a realistic overdue backlog. Only the current stage moves, from
+            # the stage change that began it (with the stage our filing answered, when that
+            # change was our filing: the filing keeps its place in that stage's window). What
+            # came before stays where it fell, so the book's filings spread over the weeks
+            # instead of piling up in the last one.
             awaiting_issuer = (
                 dispute.state == WorkState.SUBMITTED and dispute.network != Network.NACHA
             )
@@ -630,7 +631,8 @@ class DisputeFactory:
                 stage_start = max(
                     i
                     for i, row in enumerate(rows)
-                    if row.name == "open" or row.from_stage != row.to_stage
+                    if row.name == "open"
+                    or (row.from_stage != row.to_stage and row.to_state != WorkState.SUBMITTED)
                 )
                 if stage_start == 0:  # still at its first stage: the whole history moves
                     _shift(txn, dispute, rows, timedelta(days=lag))
