@@ -87,8 +87,8 @@ def receive_file(
     return intake_file, True
 
 
-# The import task's hard time limit (tasks.import_intake_file): an import started longer ago
-# than this was killed, where the worker's lease cannot be asked (SQLite).
+# The import task's hard time limit (tasks.import_intake_file takes it from here): an import
+# started longer ago than this was killed, where the worker's lease cannot be asked (SQLite).
 IMPORT_TIME_LIMIT = timedelta(minutes=30)
 
 

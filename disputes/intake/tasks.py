@@ -5,7 +5,10 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
+@shared_task(
+    time_limit=int(services.IMPORT_TIME_LIMIT.total_seconds()),
+    soft_time_limit=int(services.IMPORT_TIME_LIMIT.total_seconds()) - 60,
+)
 def import_intake_file(intake_file_id: int) -> int:
     """Import one received file; returns the entries applied (0 when refused)."""
     intake_file = services.import_file(intake_file_id=intake_file_id)
